@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { VARIABLES, WATCHED_PREFIXES } from './variables.js';
+import { isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
+
+/** The validated, frozen settings passed to every component. Durations carry their unit. */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataPath: string;
+  duckdbPath: string;
+  duckdb: {
+    /** Memory for the whole process in bytes, split across replicas. */
+    memoryLimitBytes: number;
+    /** Threads for the whole process; 0 means one per core. */
+    threads: number;
+    maxConnections: number;
+    tempDirectory: string;
+    maxTempDirectorySize: string | null;
+    preserveInsertionOrder: boolean;
+  };
+  crashDebug: boolean;
+  mysql: {
+    connectionString: string | null;
+    maxConnections: number;
+    connectTimeoutMs: number;
+    maxRetries: number;
+    retryBaseDelayMs: number;
+    retryMaxDelayMs: number;
+    tlsDir: string;
+  };
+  sync: {
+    fullSyncBatchSize: number;
+    insertBatchSize: number;
+    fullSyncAppenderFlushInterval: number;
+    fullSyncResumeEnabled: boolean;
+    tableConcurrency: number;
+    excludedTables: string[];
+    watermarkColumns: string[];
+  };
+  auth: {
+    apiKey: string | null;
+    apiKeyPrevious: string | null;
+  };
+  query: {
+    maxConcurrent: number;
+    timeoutMs: number;
+    streamTimeoutMs: number;
+    queueMax: number;
+    maxRows: number;
+    streamMaxRows: number;
+  };
+  logLevel: string;
+  logsDir: string | null;
+  /** Every variable after parsing, keyed by name, for the few readers that need one not typed above. */
+  raw: Readonly<Record<string, ParsedValue>>;
+  /** Variables with a watched prefix that Duckling does not know: probably typos. */
+  unknownVariables: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((problem) => problem.message).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** `.env` file to read; the process environment wins over it. */
+  envFile?: string;
+  /** Working directory that relative paths resolve against. */
+  cwd?: string;
+}
+
+/**
+ * Loads `.env` (when present), validates every variable and returns the frozen settings.
+ * Throws `ConfigError` listing every invalid variable at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const envFile = path.resolve(cwd, options.envFile ?? '.env');
+  const fileValues = existsSync(envFile) ? dotenv.parse(readFileSync(envFile)) : {};
+  const merged: Record<string, string | undefined> = { ...fileValues, ...env };
+
+  const values: Record<string, ParsedValue> = {};
+  const problems: ConfigProblem[] = [];
+  for (const spec of VARIABLES) {
+    const parsed = parseVariable(spec, merged[spec.name]);
+    if (isProblem(parsed)) problems.push(parsed);
+    else values[spec.name] = parsed;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const known = new Set(VARIABLES.map((spec) => spec.name));
+  const unknownVariables = Object.keys(merged)
+    .filter((name) => WATCHED_PREFIXES.some((prefix) => name.startsWith(prefix)) && !known.has(name))
+    .sort();
+
+  return buildConfig(values, cwd, unknownVariables);
+}
+
+function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVariables: string[]): Config {
+  const get = <T extends ParsedValue>(name: string): T => values[name] as T;
+  const optional = (name: string): string | null => get<string | null>(name) ?? null;
+
+  const dataPath = path.resolve(cwd, get<string>('DATA_PATH'));
+  const duckdbPath = optional('DUCKDB_PATH') ?? path.join(dataPath, 'duckling.db');
+  const problems: ConfigProblem[] = [];
+  if (path.dirname(path.resolve(dataPath, duckdbPath)) !== dataPath) {
+    problems.push({
+      variable: 'DUCKDB_PATH',
+      message: `DUCKDB_PATH=${JSON.stringify(duckdbPath)} is invalid: the replica file must lie directly in DATA_PATH (${dataPath}); give a bare file name such as duckling.db`,
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const memoryLimit = optional('DUCKDB_MEMORY_LIMIT');
+  const config: Config = {
+    nodeEnv: get('NODE_ENV'),
+    port: get('PORT'),
+    host: get('HOST'),
+    dataPath,
+    duckdbPath: path.resolve(dataPath, duckdbPath),
+    duckdb: {
+      memoryLimitBytes: memoryLimit ? sizeToBytes(memoryLimit) : Math.floor(os.totalmem() * 0.8),
+      threads: get('DUCKDB_THREADS'),
+      maxConnections: get('DUCKDB_MAX_CONNECTIONS'),
+      tempDirectory: path.resolve(dataPath, optional('DUCKDB_TEMP_DIRECTORY') ?? 'duckdb_tmp'),
+      maxTempDirectorySize: optional('DUCKDB_MAX_TEMP_DIRECTORY_SIZE'),
+      preserveInsertionOrder: get('DUCKDB_PRESERVE_INSERTION_ORDER'),
+    },
+    crashDebug: get('CRASH_DEBUG'),
+    mysql: {
+      connectionString: optional('MYSQL_CONNECTION_STRING'),
+      maxConnections: get('MYSQL_MAX_CONNECTIONS'),
+      connectTimeoutMs: get('MYSQL_CONNECT_TIMEOUT_MS'),
+      maxRetries: get('MAX_RETRIES'),
+      retryBaseDelayMs: get('RETRY_BASE_DELAY_MS'),
+      retryMaxDelayMs: get('RETRY_MAX_DELAY_MS'),
+      tlsDir: path.resolve(dataPath, optional('MYSQL_TLS_DIR') ?? 'certs'),
+    },
+    sync: {
+      fullSyncBatchSize: get('FULL_SYNC_BATCH_SIZE'),
+      insertBatchSize: get('INSERT_BATCH_SIZE'),
+      fullSyncAppenderFlushInterval: get('FULL_SYNC_APPENDER_FLUSH_INTERVAL'),
+      fullSyncResumeEnabled: get('FULL_SYNC_RESUME_ENABLED'),
+      tableConcurrency: get('SYNC_TABLE_CONCURRENCY'),
+      excludedTables: get('EXCLUDED_TABLES'),
+      watermarkColumns: get('WATERMARK_COLUMNS'),
+    },
+    auth: {
+      apiKey: optional('DUCKLING_API_KEY'),
+      apiKeyPrevious: optional('DUCKLING_API_KEY_PREVIOUS'),
+    },
+    query: {
+      maxConcurrent: get('MAX_CONCURRENT_QUERIES'),
+      timeoutMs: get('QUERY_TIMEOUT_MS'),
+      streamTimeoutMs: get('QUERY_STREAM_TIMEOUT_MS'),
+      queueMax: get('QUERY_QUEUE_MAX'),
+      maxRows: get('QUERY_MAX_ROWS'),
+      streamMaxRows: get('QUERY_STREAM_MAX_ROWS'),
+    },
+    logLevel: get('LOG_LEVEL'),
+    logsDir: optional('LOGS_DIR'),
+    raw: Object.freeze({ ...values }),
+    unknownVariables,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type Config, type LoadConfigOptions } from './config.js';
+export { VARIABLES, WATCHED_PREFIXES, type VariableSpec } from './variables.js';
+export { durationToSeconds, sizeToBytes } from './parse.js';

@@ -1,0 +1,50 @@
+/**
+ * The error catalogue: every code the API can return, with its HTTP status and message template.
+ * Code throws `DucklingError`; only the HTTP error handler turns one into a response body.
+ * Templates use `{name}` placeholders filled from the error's params.
+ */
+export const ERROR_CODES = {
+  DUCKLING_VALIDATION_FAILED: { status: 400, template: 'Request validation failed: {detail}' },
+  DUCKLING_INVALID_IDENTIFIER: { status: 400, template: 'Invalid {kind} "{value}": {reason}' },
+  DUCKLING_QUERY_INVALID: { status: 400, template: 'Invalid query: {detail}' },
+  DUCKLING_SOURCE_NOT_CONFIGURED: {
+    status: 400,
+    template: 'Database "{db}" has no source connection string; set MYSQL_CONNECTION_STRING or add the database with one',
+  },
+  DUCKLING_AUTH_REQUIRED: {
+    status: 401,
+    template: 'Authentication required: send "Authorization: Bearer <DUCKLING_API_KEY>"',
+  },
+  DUCKLING_AUTH_INVALID: { status: 401, template: 'Invalid credentials: {detail}' },
+  DUCKLING_QUERY_READ_ONLY: {
+    status: 403,
+    template: 'Statement rejected: {statementType} statements are not allowed on a read-only replica; send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement',
+  },
+  DUCKLING_NOT_FOUND: { status: 404, template: 'Route {method} {url} not found' },
+  DUCKLING_DATABASE_NOT_FOUND: { status: 404, template: 'Database "{db}" not found{hint}' },
+  DUCKLING_TABLE_NOT_FOUND: { status: 404, template: 'Table "{table}" not found in database "{db}"{hint}' },
+  DUCKLING_SYNC_IN_PROGRESS: {
+    status: 409,
+    template: 'A {runType} sync of database "{db}" is already running (run {runId}); wait for it to finish or follow it at /api/sync/progress',
+  },
+  DUCKLING_TABLE_LOCKED: {
+    status: 409,
+    template: 'Table "{table}" of database "{db}" is being loaded by another run; retry when it finishes',
+  },
+  DUCKLING_PAYLOAD_TOO_LARGE: { status: 413, template: 'Request body is larger than the limit of {limitBytes} bytes' },
+  DUCKLING_SYNC_UNSAFE: { status: 422, template: 'Sync refused: {detail}' },
+  DUCKLING_INTERNAL: { status: 500, template: 'Internal error: {detail}' },
+  DUCKLING_SOURCE_UNAVAILABLE: { status: 502, template: 'Source {host}:{port} is unavailable: {detail}' },
+  DUCKLING_QUERY_QUEUE_FULL: {
+    status: 503,
+    template: 'Query queue is full ({queued} waiting, limit {limit}); retry in a second',
+  },
+  DUCKLING_NOT_READY: { status: 503, template: 'Duckling is not ready: {detail}' },
+  DUCKLING_DATABASE_UNAVAILABLE: { status: 503, template: 'Replica of database "{db}" is unavailable: {detail}' },
+  DUCKLING_QUERY_TIMEOUT: {
+    status: 504,
+    template: 'Query exceeded the timeout of {timeoutMs} ms and was interrupted; narrow the query or raise timeoutMs (at most QUERY_TIMEOUT_MS)',
+  },
+} as const satisfies Record<string, { status: number; template: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

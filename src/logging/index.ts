@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, redactText, LogKey, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
