@@ -11,14 +11,15 @@ export const ERROR_CODES = {
     status: 400,
     template: 'Database "{db}" has no source connection string; set MYSQL_CONNECTION_STRING or add the database with one',
   },
-  DUCKLING_AUTH_REQUIRED: {
-    status: 401,
-    template: 'Authentication required: send "Authorization: Bearer <DUCKLING_API_KEY>"',
+  DUCKLING_AUTH_CREDENTIALS_IN_URL: {
+    status: 400,
+    template: 'Credentials are not accepted in the URL (query parameter {parameters}); remove it and send "Authorization: Bearer <key>" instead',
   },
+  DUCKLING_AUTH_REQUIRED: { status: 401, template: 'Authentication required: {detail}' },
   DUCKLING_AUTH_INVALID: { status: 401, template: 'Invalid credentials: {detail}' },
   DUCKLING_QUERY_READ_ONLY: {
     status: 403,
-    template: 'Statement rejected: {statementType} statements are not allowed on a read-only replica; send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement',
+    template: 'Statement rejected: {reason}; the replica is read-only, so send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement',
   },
   DUCKLING_NOT_FOUND: { status: 404, template: 'Route {method} {url} not found' },
   DUCKLING_DATABASE_NOT_FOUND: { status: 404, template: 'Database "{db}" not found{hint}' },

@@ -1,7 +1,7 @@
 import os from 'node:os';
-import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { createStream as createRotatingStream } from 'rotating-file-stream';
 
 export type { Logger } from 'pino';
 
@@ -80,7 +80,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const streams: pino.StreamEntry[] = [{ stream: options.destination ?? pino.destination(1) }];
   if (options.logsDir) {
     mkdirSync(options.logsDir, { recursive: true });
-    streams.push({ stream: pino.destination({ dest: path.join(options.logsDir, 'duckling.log'), mkdir: true, sync: false }) });
+    // Keeps duckling.log plus four rotated files of at most 10 MB each.
+    const file = createRotatingStream('duckling.log', { path: options.logsDir, size: '10M', maxFiles: 4 });
+    streams.push({ stream: file });
   }
   return pino(pinoOptions, pino.multistream(streams.map((entry) => ({ ...entry, level: 'trace' as const }))));
 }

@@ -4,8 +4,9 @@
  */
 import type { Replica } from '../replica/index.js';
 
-/** JSON value after the value encoding of the product (BIGINT beyond 2^53 as digit strings, etc.). */
-export type EncodedValue = null | boolean | number | string | EncodedValue[] | { [key: string]: EncodedValue };
+import type { EncodedValue } from '../catalog/encode.js';
+
+export type { EncodedValue } from '../catalog/encode.js';
 
 export interface ResultColumn {
   name: string;

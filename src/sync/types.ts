@@ -2,6 +2,9 @@
  * Contract between the replication pipeline (source/, catalog/, sync/) and its callers (http/,
  * cli/, app/). Field names follow the product's JSON bodies.
  */
+import type { Replica } from '../replica/index.js';
+import type { SourceDatabase } from '../source/index.js';
+
 export type SyncTrigger = 'manual' | 'schedule' | 'recovery' | 'cdc';
 export type SyncRunType = 'full' | 'incremental';
 export type TablePhase = 'pending' | 'loading' | 'swapping' | 'done' | 'error' | 'skipped';
@@ -41,6 +44,8 @@ export interface TableSyncResult {
   /** Column name to the number of zero or partial dates stored as NULL. */
   nulled: Record<string, number>;
   schemaChange?: string;
+  /** True when the load continued an interrupted session instead of starting over. */
+  resumed?: boolean;
 }
 
 /** Body of a finished run (`POST /api/sync/full`). */
@@ -62,4 +67,62 @@ export interface SyncRunHandle {
   runId: string;
   /** Resolves with the stats when the run ends; rejects only when the run fails as a whole. */
   completion: Promise<SyncRunStats>;
+}
+
+/** One database to sync: its replica, its source and the tables it never syncs. */
+export interface SyncTarget {
+  databaseId: string;
+  replica: Replica;
+  source: SourceDatabase;
+  /** `EXCLUDED_TABLES` merged with the database's own list; exact, case-sensitive names. */
+  excludedTables: readonly string[];
+}
+
+export interface FullRunOptions {
+  trigger: SyncTrigger;
+  /** Allows a run that drops more than half of the replica's tables. */
+  allowMassDrop?: boolean;
+}
+
+export interface TableSyncOptions {
+  trigger: SyncTrigger;
+}
+
+/** Filter and page of `GET /api/sync-logs`. */
+export interface SyncLogFilter {
+  limit: number;
+  offset: number;
+  status?: string;
+  table?: string;
+}
+
+/** One `_duckling.sync_log` row as the API returns it; field names are the column names. */
+export interface SyncLogEntry {
+  id: string;
+  run_id: string;
+  table_name: string | null;
+  sync_type: string;
+  trigger: string;
+  records_processed: number;
+  rows_read: number;
+  duration_ms: number;
+  status: string;
+  error_message: string | null;
+  watermark_before: string | null;
+  watermark_after: string | null;
+  values_nulled: number;
+  nulled_detail: Record<string, number> | null;
+  schema_change: string | null;
+  /** ISO-8601 UTC time. */
+  created_at: string;
+}
+
+/** Body of `GET /api/sync-logs`. */
+export interface SyncLogPage {
+  success: true;
+  logs: SyncLogEntry[];
+  count: number;
+  total: number;
+  limit: number;
+  offset: number;
 }

@@ -88,3 +88,9 @@ function captureConfigError(action: () => unknown): ConfigError {
   }
   assert.fail('expected a ConfigError');
 }
+
+test('docs/configuration.md lists every variable', async () => {
+  const { replaceVariableTables } = await import('../../src/config/env-example.js');
+  const committed = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  assert.equal(committed, replaceVariableTables(committed), 'run: node --import tsx scripts/write-env-example.ts');
+});

@@ -34,3 +34,18 @@ test('secret fields never reach the log line', async () => {
   assert.match(output, /"databaseId":"default"/);
   assert.match(output, /"service":"duckling"/);
 });
+
+test('LOGS_DIR receives the same redacted lines', async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'duckling-logs-'));
+  const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const logger = createLogger({ level: 'info', version: 'test', destination: sink, logsDir: directory });
+  logger.info({ password: 'pw9', databaseId: 'shop' }, 'file line');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const text = readFileSync(path.join(directory, 'duckling.log'), 'utf8');
+  assert.match(text, /"msg":"file line"/);
+  assert.match(text, /"databaseId":"shop"/);
+  assert.ok(!text.includes('pw9'));
+});

@@ -1,0 +1,156 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
+import type { Logger } from '../logging/index.js';
+import { QueryService } from '../query/query-service.js';
+import { TableService } from '../query/table-service.js';
+import { DatabaseRegistry } from '../registry/index.js';
+import { SyncService } from '../sync/index.js';
+import { HealthMonitor } from './health-monitor.js';
+import { DEFAULT_LOCK_RETRY, openDatabases, type LockRetryPolicy } from './open-databases.js';
+import { DUCKLING_VERSION } from './version.js';
+
+/** In-flight HTTP requests get this long to finish at shutdown before their connections are cut. */
+const HTTP_DRAIN_TIMEOUT_MS = 10_000;
+/** Running syncs get this long to stop at their next flush with their sessions resumable. */
+const SYNC_STOP_TIMEOUT_MS = 30_000;
+
+export interface DucklingOptions {
+  logger: Logger;
+  /** Waiting for a replica file locked by another process; tests shorten it. */
+  lockRetry?: LockRetryPolicy;
+}
+
+export interface Duckling {
+  /** Loads the registry, opens the databases and starts listening; throws when startup must stop. */
+  start(): Promise<void>;
+  /** Stops in the order of a graceful shutdown; safe to call more than once. */
+  stop(): Promise<void>;
+  /** `http://host:port` once listening, else null. */
+  readonly httpAddress: string | null;
+}
+
+type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Builds every component from the settings (the composition root); `start` starts them in order
+ * and `stop` stops them in reverse.
+ */
+export function createDuckling(config: Config, options: DucklingOptions): Duckling {
+  const logger = options.logger;
+  const databases: DatabaseHandle[] = [];
+  const syncService = new SyncService({ config, logger });
+  const queryService = new QueryService({ config, logger });
+  const tableService = new TableService({ config, queryService });
+  const health = new HealthMonitor({ get: (id) => databases.find((db) => db.id === id), list: () => databases }, logger);
+
+  let phase: Phase = 'created';
+  let server: FastifyInstance | null = null;
+  let httpAddress: string | null = null;
+  let stopping: Promise<void> | null = null;
+
+  const readiness = (): Readiness => {
+    if (phase === 'running') return { ready: true, reasons: [] };
+    if (phase === 'stopping' || phase === 'stopped') return { ready: false, reasons: ['shutting down'] };
+    return { ready: false, reasons: ['starting'] };
+  };
+
+  async function start(): Promise<void> {
+    if (phase !== 'created') throw new Error(`Duckling cannot start: it is ${phase}`);
+    phase = 'starting';
+    logger.info({ version: DUCKLING_VERSION, dataPath: config.dataPath }, 'duckling starting');
+    try {
+      await mkdir(config.dataPath, { recursive: true });
+      const registry = await DatabaseRegistry.load({ config, logger });
+      databases.push(...(await openDatabases({ config, logger, registry, lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY })));
+
+      server = await createHttpServer({
+        config,
+        logger,
+        version: DUCKLING_VERSION,
+        startedAtMs: Date.now(),
+        databases: { get: (id) => databases.find((db) => db.id === id), list: () => databases },
+        sync: syncService,
+        query: queryService,
+        tables: tableService,
+        health,
+        readiness,
+      });
+      await server.listen({ port: config.port, host: config.host });
+      httpAddress = formatAddress(server.server.address() as AddressInfo);
+    } catch (error) {
+      logger.error({ err: error }, 'duckling failed to start');
+      await stop();
+      throw error;
+    }
+    phase = 'running';
+    logger.info({ httpAddress, databases: databases.map((db) => db.id) }, 'duckling started');
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= shutDown();
+    return stopping;
+  }
+
+  async function shutDown(): Promise<void> {
+    phase = 'stopping';
+    logger.info('duckling stopping');
+
+    if (server) await closeHttpServer(server, logger);
+    await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
+      logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
+    );
+    await queryService.shutdown();
+    for (const handle of databases) {
+      await handle.source?.close().catch((error: unknown) => logger.warn({ err: error, databaseId: handle.id }, 'source pool close failed'));
+    }
+    for (const handle of databases) {
+      await handle.replica?.close().catch((error: unknown) => logger.error({ err: error, databaseId: handle.id }, 'replica close failed'));
+    }
+
+    phase = 'stopped';
+    httpAddress = null;
+    logger.info('duckling stopped');
+  }
+
+  return {
+    start,
+    stop,
+    get httpAddress() {
+      return httpAddress;
+    },
+  };
+}
+
+/** Stops accepting connections and waits for in-flight requests, cutting them off after the drain timeout. */
+async function closeHttpServer(server: FastifyInstance, logger: Logger): Promise<void> {
+  await withTimeout(server.close(), HTTP_DRAIN_TIMEOUT_MS, () => {
+    logger.warn({ timeoutMs: HTTP_DRAIN_TIMEOUT_MS }, 'HTTP requests did not finish in time; closing their connections');
+    server.server.closeAllConnections();
+  });
+}
+
+/** Waits for `promise`, or calls `onTimeout` and returns once `timeoutMs` passed. */
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const settled = promise.then(() => 'done' as const);
+  // A rejection after the timeout is not awaited by anyone, so it is marked handled here; the
+  // component that failed logs it.
+  settled.catch(() => undefined);
+  try {
+    const outcome = await Promise.race([settled, timedOut]);
+    if (outcome === 'timeout') onTimeout();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function formatAddress(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import { errorMessage } from '../errors/index.js';
+import type { DatabaseHandle } from '../http/index.js';
+import type { Logger } from '../logging/index.js';
+import type { DatabaseRecord, DatabaseRegistry } from '../registry/index.js';
+import { Replica } from '../replica/index.js';
+import { SourceDatabase } from '../source/index.js';
+import { replicaShare, type ReplicaShare } from './resources.js';
+import { DUCKLING_VERSION } from './version.js';
+
+/** How long to wait for a replica file that another process holds locked. */
+export interface LockRetryPolicy {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_LOCK_RETRY: LockRetryPolicy = { intervalMs: 2_000, timeoutMs: 60_000 };
+
+/**
+ * Opens every database of the registry in parallel. A replica that cannot be opened is marked
+ * unavailable (its routes answer 503) and the others continue; a connection string that cannot be
+ * used leaves the replica readable and only its syncs fail.
+ */
+export async function openDatabases(deps: {
+  config: Config;
+  logger: Logger;
+  registry: DatabaseRegistry;
+  lockRetry: LockRetryPolicy;
+}): Promise<DatabaseHandle[]> {
+  const records = deps.registry.list();
+  const share = replicaShare(deps.config, records.length);
+  deps.logger.info({ databases: records.length, memoryLimitBytes: share.memoryLimitBytes, threads: share.threads }, 'opening replicas');
+
+  return Promise.all(
+    records.map(async (record) => {
+      const logger = deps.logger.child({ databaseId: record.id });
+      const filePath = deps.registry.replicaPath(record);
+      const opened = await openReplicaWithRetry({ ...deps, logger, record, filePath, share });
+      const source = createSource(deps.config, logger, record);
+      return {
+        id: record.id,
+        name: record.name,
+        excludedTables: mergeExcluded(deps.config.sync.excludedTables, record.sync?.excludedTables),
+        replica: opened.replica,
+        unavailableReason: opened.reason,
+        source: source.source,
+        sourceError: source.error,
+      } satisfies DatabaseHandle;
+    }),
+  );
+}
+
+async function openReplicaWithRetry(options: {
+  config: Config;
+  logger: Logger;
+  record: DatabaseRecord;
+  filePath: string;
+  share: ReplicaShare;
+  lockRetry: LockRetryPolicy;
+}): Promise<{ replica: Replica | null; reason: string | null }> {
+  const { config, logger, record, filePath, share, lockRetry } = options;
+  const deadline = Date.now() + lockRetry.timeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const replica = await Replica.create({
+        databaseId: record.id,
+        filePath,
+        maxReaders: config.duckdb.maxConnections,
+        ducklingVersion: DUCKLING_VERSION,
+        logger,
+        tempDirectory: path.join(config.duckdb.tempDirectory, record.id),
+        memoryLimitBytes: share.memoryLimitBytes,
+        threads: share.threads,
+        maxTempDirectorySize: config.duckdb.maxTempDirectorySize,
+        preserveInsertionOrder: config.duckdb.preserveInsertionOrder,
+      });
+      return { replica, reason: null };
+    } catch (error) {
+      const message = errorMessage(error);
+      if (isLockConflict(message) && Date.now() + lockRetry.intervalMs <= deadline) {
+        logger.warn({ err: error, file: filePath, attempt, retryInMs: lockRetry.intervalMs }, 'replica file is locked; retrying');
+        await sleep(lockRetry.intervalMs);
+        continue;
+      }
+      logger.error({ err: error, file: filePath, attempt }, 'replica could not be opened; database marked unavailable');
+      return { replica: null, reason: `opening ${path.basename(filePath)} failed: ${message}` };
+    }
+  }
+}
+
+function createSource(config: Config, logger: Logger, record: DatabaseRecord): { source: SourceDatabase | null; error: Error | null } {
+  if (record.mysqlConnectionString.trim() === '') return { source: null, error: null };
+  try {
+    const source = SourceDatabase.create({
+      databaseId: record.id,
+      connectionString: record.mysqlConnectionString,
+      config,
+      logger,
+    });
+    return { source, error: null };
+  } catch (error) {
+    logger.error({ err: error }, 'source connection string is unusable; syncs of this database will fail');
+    return { source: null, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
+/** DuckDB reports a file held by another process as "Could not set lock on file" (DuckDB 1.5). */
+function isLockConflict(message: string): boolean {
+  return /could not set lock/i.test(message);
+}
+
+function mergeExcluded(global: readonly string[], own: readonly string[] | undefined): string[] {
+  return [...new Set([...global, ...(own ?? [])])];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,195 @@
+import {
+  BIGINT,
+  BOOLEAN,
+  DECIMAL,
+  DOUBLE,
+  DuckDBDecimalValue,
+  FLOAT,
+  INTEGER,
+  SMALLINT,
+  TINYINT,
+  UBIGINT,
+  UINTEGER,
+  USMALLINT,
+  UTINYINT,
+  VARCHAR,
+  type DuckDBAppender,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { expectBuffer, expectNumber, expectString, type Codec } from './codec.js';
+import { ValueConversionError } from './value-conversion-error.js';
+
+type SmallIntegerWidth = 'tinyint' | 'smallint' | 'int';
+
+interface SmallIntegerSpec {
+  ddl: string;
+  type: DuckDBType;
+  min: number;
+  max: number;
+  append(appender: DuckDBAppender, value: number): void;
+}
+
+const SMALL_INTEGERS: Record<`${SmallIntegerWidth}:${'signed' | 'unsigned'}`, SmallIntegerSpec> = {
+  'tinyint:signed': { ddl: 'TINYINT', type: TINYINT, min: -128, max: 127, append: (a, v) => a.appendTinyInt(v) },
+  'tinyint:unsigned': { ddl: 'UTINYINT', type: UTINYINT, min: 0, max: 255, append: (a, v) => a.appendUTinyInt(v) },
+  'smallint:signed': { ddl: 'SMALLINT', type: SMALLINT, min: -32768, max: 32767, append: (a, v) => a.appendSmallInt(v) },
+  'smallint:unsigned': { ddl: 'USMALLINT', type: USMALLINT, min: 0, max: 65535, append: (a, v) => a.appendUSmallInt(v) },
+  'int:signed': { ddl: 'INTEGER', type: INTEGER, min: -2147483648, max: 2147483647, append: (a, v) => a.appendInteger(v) },
+  'int:unsigned': { ddl: 'UINTEGER', type: UINTEGER, min: 0, max: 4294967295, append: (a, v) => a.appendUInteger(v) },
+};
+
+/** TINYINT … INT, signed or unsigned (MEDIUMINT uses the INT width). */
+export function smallIntegerCodec(width: SmallIntegerWidth, unsigned: boolean): Codec {
+  const spec = SMALL_INTEGERS[`${width}:${unsigned ? 'unsigned' : 'signed'}`];
+  const check = (value: unknown, column: string): number => {
+    const number = expectNumber(value, column);
+    if (!Number.isInteger(number) || number < spec.min || number > spec.max) {
+      throw new ValueConversionError(column, value, `not an integer in the ${spec.ddl} range ${spec.min}..${spec.max}`);
+    }
+    return number;
+  };
+  return {
+    ddl: spec.ddl,
+    type: spec.type,
+    keyOrder: 'same',
+    append: (appender, value, column) => spec.append(appender, check(value, column)),
+    toParameter: (value, column) => check(value, column),
+  };
+}
+
+const SIGNED_DIGITS = /^-?[0-9]+$/;
+const UNSIGNED_DIGITS = /^[0-9]+$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** BIGINT arrives as a digit string (bigNumberStrings); DuckDB's text cast to BIGINT is exact. */
+export function bigIntegerCodec(unsigned: boolean): Codec {
+  const pattern = unsigned ? UNSIGNED_DIGITS : SIGNED_DIGITS;
+  const [min, max] = unsigned ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
+  const ddl = unsigned ? 'UBIGINT' : 'BIGINT';
+  const text = (value: unknown, column: string): string => {
+    const digits = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : expectString(value, column, ddl);
+    if (!pattern.test(digits)) throw new ValueConversionError(column, value, `not a ${ddl} integer`);
+    return digits;
+  };
+  return {
+    ddl,
+    type: unsigned ? UBIGINT : BIGINT,
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendVarchar(text(value, column)),
+    toParameter: (value, column) => {
+      const parsed = BigInt(text(value, column));
+      if (parsed < min || parsed > max) throw new ValueConversionError(column, value, `outside the ${ddl} range`);
+      return parsed;
+    },
+  };
+}
+
+/**
+ * DECIMAL(p,s). Up to 38 digits it is a DuckDB DECIMAL loaded from the source text, which
+ * DuckDB casts exactly. Wider values are kept as VARCHAR holding the source text with exactly
+ * s decimals.
+ */
+export function decimalCodec(precision: number, scale: number): Codec {
+  const pattern = scale === 0 ? /^-?[0-9]+$/ : new RegExp(`^-?[0-9]+\\.[0-9]{${scale}}$`);
+  const text = (value: unknown, column: string): string => {
+    const decimal = expectString(value, column, `DECIMAL(${precision},${scale})`);
+    if (!pattern.test(decimal)) {
+      throw new ValueConversionError(column, value, `expected a decimal with exactly ${scale} fraction digits`);
+    }
+    return decimal;
+  };
+
+  if (precision > 38) {
+    return {
+      ddl: 'VARCHAR',
+      type: VARCHAR,
+      keyOrder: 'different',
+      append: (appender, value, column) => appender.appendVarchar(text(value, column)),
+      toParameter: (value, column) => text(value, column),
+    };
+  }
+  return {
+    ddl: `DECIMAL(${precision},${scale})`,
+    type: DECIMAL(precision, scale),
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendVarchar(text(value, column)),
+    toParameter: (value, column) => new DuckDBDecimalValue(BigInt(text(value, column).replace('.', '')), precision, scale),
+  };
+}
+
+/**
+ * FLOAT. The reader selects FLOAT columns widened to DOUBLE because MariaDB prints FLOAT with
+ * only 6 significant digits. The widened double converts back to the stored float exactly.
+ */
+export function floatCodec(): Codec {
+  const check = (value: unknown, column: string): number => {
+    const number = expectNumber(value, column);
+    if (Math.fround(number) !== number) {
+      throw new ValueConversionError(column, value, 'not exactly representable as a 32-bit FLOAT');
+    }
+    return number;
+  };
+  return {
+    ddl: 'FLOAT',
+    type: FLOAT,
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendFloat(check(value, column)),
+    toParameter: (value, column) => check(value, column),
+  };
+}
+
+export function doubleCodec(): Codec {
+  return {
+    ddl: 'DOUBLE',
+    type: DOUBLE,
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendDouble(expectNumber(value, column)),
+    toParameter: (value, column) => expectNumber(value, column),
+  };
+}
+
+/** BIT(1) is BOOLEAN; BIT(2..64) is UBIGINT holding the big-endian bits. */
+export function bitCodec(bits: number): Codec {
+  if (bits === 1) {
+    const bool = (value: unknown, column: string): boolean => expectBuffer(value, column).some((byte) => byte !== 0);
+    return {
+      ddl: 'BOOLEAN',
+      type: BOOLEAN,
+      keyOrder: 'same',
+      append: (appender, value, column) => appender.appendBoolean(bool(value, column)),
+      toParameter: (value, column) => bool(value, column),
+    };
+  }
+  const unsigned = (value: unknown, column: string): bigint => {
+    const bytes = expectBuffer(value, column);
+    if (bytes.length > 8) throw new ValueConversionError(column, value, 'BIT value longer than 64 bits');
+    let result = 0n;
+    for (const byte of bytes) result = (result << 8n) | BigInt(byte);
+    return result;
+  };
+  return {
+    ddl: 'UBIGINT',
+    type: UBIGINT,
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendUBigInt(unsigned(value, column)),
+    toParameter: (value, column) => unsigned(value, column),
+  };
+}
+
+/** YEAR arrives as a number, 0 for the zero year. */
+export function yearCodec(): Codec {
+  const check = (value: unknown, column: string): number => {
+    const year = expectNumber(value, column);
+    if (!Number.isInteger(year) || year < 0 || year > 2155) throw new ValueConversionError(column, value, 'not a YEAR');
+    return year;
+  };
+  return {
+    ddl: 'SMALLINT',
+    type: SMALLINT,
+    keyOrder: 'same',
+    append: (appender, value, column) => appender.appendSmallInt(check(value, column)),
+    toParameter: (value, column) => check(value, column),
+  };
+}

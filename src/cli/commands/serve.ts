@@ -1,0 +1,102 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../../config/index.js';
+import { createLogger, type Logger } from '../../logging/index.js';
+import { createContext, type CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+}
+
+/** `duckling serve`: runs the server in the foreground until SIGTERM or SIGINT. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the server in the foreground; SIGTERM or SIGINT shuts it down cleanly')
+    .option('--port <port>', 'HTTP port, 0 to 65535 (overrides PORT)', parsePort)
+    .option('--host <address>', 'bind address of the HTTP listener (overrides HOST)')
+    .action(async function (this: Command) {
+      const context = createContext(this);
+      const config = loadServeConfig(context, this.opts<ServeOptions>());
+      const logger = createLogger({ level: config.logLevel, version: VERSION, logsDir: config.logsDir });
+      if (config.unknownVariables.length > 0) {
+        logger.warn({ variables: config.unknownVariables }, 'unknown variables ignored, check their spelling');
+      }
+      installCrashHandlers(logger);
+      await serve(config, logger);
+    });
+}
+
+function loadServeConfig(context: CliContext, options: ServeOptions): Config {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.port !== undefined) env.PORT = String(options.port);
+  if (options.host !== undefined) env.HOST = options.host;
+
+  try {
+    return loadConfig(env, { envFile: context.envFilePath });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const lines = error.problems.map((problem) => problem.message);
+    throw new CliError(`Invalid configuration (environment and ${context.envFilePath}):\n${lines.join('\n')}`);
+  }
+}
+
+/** Starts every component, waits for SIGTERM or SIGINT, then stops them; a second signal exits at once. */
+async function serve(config: Config, logger: Logger): Promise<void> {
+  // Loaded here so the data commands do not pay for importing the server, DuckDB and mysql2.
+  const { createDuckling } = await import('../../app/index.js');
+  const duckling = await createDuckling(config, { logger });
+
+  const stopSignal = waitForStopSignal();
+  try {
+    await duckling.start();
+  } catch (error) {
+    logger.error({ err: error }, 'start failed');
+    await duckling.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stop after failed start failed'));
+    throw new CliError(`Duckling failed to start: ${(error as Error).message}`);
+  }
+
+  const signal = await stopSignal.promise;
+  logger.info({ signal }, 'shutdown requested');
+  const forceExit = (second: NodeJS.Signals) => {
+    logger.warn({ signal: second }, 'second signal received, exiting without a clean shutdown');
+    process.exit(1);
+  };
+  process.once('SIGTERM', forceExit);
+  process.once('SIGINT', forceExit);
+
+  await duckling.stop();
+  logger.info({}, 'shutdown complete');
+}
+
+function waitForStopSignal(): { promise: Promise<NodeJS.Signals> } {
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return { promise };
+}
+
+/** Logs an uncaught exception or rejection and exits 1, because the process state is then unknown. */
+function installCrashHandlers(logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(1);
+  });
+}
+
+function parsePort(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return value;
+}

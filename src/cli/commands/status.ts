@@ -1,0 +1,91 @@
+import { Command } from 'commander';
+import type { DatabaseStatusEntry, DucklingHttpClient, SyncTableCounts } from '../../client/index.js';
+import { createContext } from '../context.js';
+import { formatCount, formatDuration } from '../output.js';
+
+/** One database's line of the status report. */
+interface DatabaseStatus {
+  databaseId: string;
+  name: string;
+  tables: SyncTableCounts | null;
+  lastSyncAt: string | null;
+  fileSizeBytes: number | null;
+  error: string | null;
+}
+
+/** `duckling status`: server version and uptime, then per database its table counts and last sync. */
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('Show each database: source and replica tables, synced and pending tables, last sync')
+    .action(async function (this: Command) {
+      const context = createContext(this);
+      const client = context.client();
+      const server = await client.status();
+      const databases = await Promise.all(server.databases.map((database) => describeDatabase(client, database)));
+      const output = context.output;
+
+      if (output.json) {
+        output.jsonLine({ url: client.baseUrl, version: server.version, uptime: server.uptime, databases });
+        return;
+      }
+
+      output.line(`Duckling ${server.version} at ${client.baseUrl}, up ${formatDuration(server.uptime * 1000)}`);
+      output.line('');
+      if (databases.length === 0) {
+        output.line('No databases are configured: set MYSQL_CONNECTION_STRING in .env and restart the server.');
+        return;
+      }
+      output.table(
+        ['Database', 'Name', 'Source tables', 'Replica tables', 'Synced', 'Pending', 'Last sync', 'Size'],
+        databases.map((database) => [
+          database.databaseId,
+          database.name,
+          ...(database.error
+            ? [output.red(`error: ${database.error}`), '', '', '', '', '']
+            : [
+                formatCount(database.tables?.mysql),
+                formatCount(database.tables?.duckdb),
+                formatCount(database.tables?.synced),
+                formatCount(database.tables?.pending),
+                database.lastSyncAt ?? 'never',
+                formatBytes(database.fileSizeBytes),
+              ]),
+        ]),
+        ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right'],
+      );
+    });
+}
+
+/** Adds the sync status of one database; a database the server could not read keeps its error. */
+async function describeDatabase(client: DucklingHttpClient, database: DatabaseStatusEntry): Promise<DatabaseStatus> {
+  if ('error' in database) {
+    return { databaseId: database.databaseId, name: database.name, tables: null, lastSyncAt: null, fileSizeBytes: null, error: database.error };
+  }
+
+  const base: DatabaseStatus = {
+    databaseId: database.databaseId,
+    name: database.name,
+    tables: null,
+    lastSyncAt: database.lastSyncAt,
+    fileSizeBytes: database.fileSizeBytes,
+    error: null,
+  };
+  try {
+    const syncStatus = await client.forDatabase(database.databaseId).syncStatus();
+    return { ...base, tables: syncStatus.tables };
+  } catch (error) {
+    return { ...base, error: `sync status unavailable: ${(error as Error).message}` };
+  }
+}
+
+function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,228 @@
+import { Command } from 'commander';
+import type { DucklingHttpClient, SyncEventMessage, SyncProgress, TableProgress, TableSyncResult } from '../../client/index.js';
+import { createContext, type CliContext } from '../context.js';
+import { CliError, UsageError } from '../errors.js';
+import { formatCount, formatDuration, type Output } from '../output.js';
+import { BarRenderer, JsonLinesRenderer, type ProgressRenderer } from '../sync-progress.js';
+
+interface SyncOptions {
+  full?: boolean;
+  table?: string;
+  wait: boolean;
+}
+
+/** One table's line of the summary printed after a run. */
+export interface SummaryRow {
+  table: string;
+  status: string;
+  recordsProcessed: number;
+  durationMs: number;
+  error: string | null;
+}
+
+/** Page size of the `GET /api/sync-logs` request behind the summary (the server's maximum). */
+const MAX_LOG_PAGE = 1000;
+
+/** `duckling sync`: starts a full run (or one table), follows its progress and prints a summary. */
+export function syncCommand(): Command {
+  return new Command('sync')
+    .description('Run a full sync of the database or of one table, show progress and a summary; exit 1 if a table failed')
+    .addHelpText(
+      'after',
+      '\nProgress goes to standard error: bars on a terminal, else one JSON line per update. The summary table goes to\n' +
+        'standard output. With --json, progress lines and a final summary line all go to standard output.',
+    )
+    .option('--full', 'full load of every table (the default; incremental sync is not available yet)')
+    .option('--table <name>', 'sync only this table, with a full load')
+    .option('--no-wait', 'start the run, print its id and exit without following it')
+    .action(async function (this: Command) {
+      const context = createContext(this);
+      const options = this.opts<SyncOptions>();
+      const client = context.client();
+
+      if (options.table !== undefined) {
+        if (!options.wait) throw new UsageError('--no-wait applies to full runs only: a single-table sync returns when the table is done');
+        await syncOneTable(context, client, options.table);
+        return;
+      }
+      await syncFull(context, client, options.wait);
+    });
+}
+
+async function syncFull(context: CliContext, client: DucklingHttpClient, wait: boolean): Promise<void> {
+  const output = context.output;
+  const { runId } = await client.syncFull({ async: true });
+  if (!wait) {
+    if (output.json) output.jsonLine({ runId });
+    else output.line(runId);
+    return;
+  }
+
+  const renderer = createRenderer(output);
+  let rows: SummaryRow[];
+  try {
+    const lastProgress = await followRun(client, runId, renderer);
+    rows = await runSummary(client, runId);
+    if (lastProgress) renderer.finish(finalProgress(lastProgress, rows));
+  } finally {
+    renderer.stop();
+  }
+
+  printSummary(output, runId, rows);
+  failIfAnyFailed(rows);
+}
+
+/**
+ * Follows `/api/sync/events` until the run is no longer in progress, and returns the last progress
+ * of the run (null when it ended before the stream opened). The server starts the run before it
+ * responds 202, so an idle first message means the run already ended.
+ */
+async function followRun(client: DucklingHttpClient, runId: string, renderer: ProgressRenderer): Promise<SyncProgress | null> {
+  const controller = new AbortController();
+  let finished = false;
+  let lastProgress: SyncProgress | null = null;
+
+  await client.followSyncEvents((message) => {
+    const progress = progressOf(message.data);
+    if (message.event !== 'message' || !progress) return;
+    if (progress.inProgress && progress.runId === runId) {
+      renderer.update(progress);
+      lastProgress = progress;
+      return;
+    }
+    finished = true;
+    controller.abort();
+  }, controller.signal);
+
+  if (!finished) {
+    throw new CliError(`The server closed the progress stream before run ${runId} finished; check it with "duckling status"`);
+  }
+  return lastProgress;
+}
+
+/**
+ * Completes the last progress with the results from the sync log, because the server's progress
+ * turns idle when a run ends and its last in-progress message may predate the final tables.
+ */
+function finalProgress(last: SyncProgress, rows: SummaryRow[]): SyncProgress {
+  const results = new Map(rows.map((row) => [row.table, row]));
+  const tables = last.tables.map((table) => {
+    const result = results.get(table.table);
+    if (!result) return table;
+    return { ...table, phase: phaseOf(result.status), rowsDone: result.recordsProcessed || table.rowsDone };
+  });
+  const completed = tables.filter((table) => table.phase === 'done' || table.phase === 'error' || table.phase === 'skipped').length;
+  return { ...last, tables, tablesCompleted: completed, recordsProcessed: tables.reduce((sum, table) => sum + table.rowsDone, 0) };
+}
+
+/** Builds the summary from the run's `sync_log` rows (one per table, or one for a run that failed as a whole). */
+async function runSummary(client: DucklingHttpClient, runId: string): Promise<SummaryRow[]> {
+  const page = await client.syncLogs({ limit: MAX_LOG_PAGE, offset: 0 });
+  return page.logs
+    .filter((log) => log.run_id === runId)
+    .map((log) => ({
+      table: log.table_name ?? '(run)',
+      status: log.status,
+      recordsProcessed: Number(log.records_processed),
+      durationMs: Number(log.duration_ms),
+      error: log.error_message,
+    }))
+    .sort((left, right) => left.table.localeCompare(right.table));
+}
+
+async function syncOneTable(context: CliContext, client: DucklingHttpClient, table: string): Promise<void> {
+  const output = context.output;
+  const renderer = createRenderer(output);
+  const controller = new AbortController();
+
+  // Progress is shown while the request runs. A failed event stream is ignored because it only loses the display.
+  let lastProgress: SyncProgress | null = null;
+  const progressDone = client
+    .followSyncEvents((message) => {
+      const progress = progressOf(message.data);
+      if (!progress?.inProgress) return;
+      lastProgress = { ...progress, tables: progress.tables.filter((entry) => entry.table === table) };
+      renderer.update(lastProgress);
+    }, controller.signal)
+    .catch(() => undefined);
+
+  let rows: SummaryRow[];
+  try {
+    const result: TableSyncResult = await client.syncTable(table, 'full');
+    rows = [
+      {
+        table: result.table,
+        status: result.status,
+        recordsProcessed: result.recordsProcessed,
+        durationMs: result.durationMs,
+        error: result.error ?? null,
+      },
+    ];
+    controller.abort();
+    await progressDone;
+    if (lastProgress) renderer.finish(finalProgress(lastProgress, rows));
+  } finally {
+    controller.abort();
+    await progressDone;
+    renderer.stop();
+  }
+
+  printSummary(output, null, rows);
+  failIfAnyFailed(rows);
+}
+
+function phaseOf(status: string): TableProgress['phase'] {
+  if (status === 'success') return 'done';
+  if (status === 'error') return 'error';
+  return 'skipped';
+}
+
+function createRenderer(output: Output): ProgressRenderer {
+  if (output.json) return new JsonLinesRenderer(output.stdout);
+  if (output.interactive) return new BarRenderer(output.stderr, output.color);
+  return new JsonLinesRenderer(output.stderr);
+}
+
+function progressOf(data: unknown): SyncProgress | null {
+  if (!data || typeof data !== 'object') return null;
+  const progress = (data as Partial<SyncEventMessage>).progress;
+  return progress && typeof progress === 'object' ? progress : null;
+}
+
+export function printSummary(output: Output, runId: string | null, rows: SummaryRow[]): void {
+  const failed = rows.filter((row) => row.status === 'error').length;
+  const skipped = rows.filter((row) => row.status === 'skipped').length;
+  const records = rows.reduce((sum, row) => sum + row.recordsProcessed, 0);
+
+  if (output.json) {
+    output.jsonLine({ type: 'summary', runId, failedTables: failed, skippedTables: skipped, recordsProcessed: records, tables: rows });
+    return;
+  }
+
+  output.table(
+    ['Table', 'Status', 'Rows', 'Duration', 'Error'],
+    rows.map((row) => [
+      row.table,
+      colorStatus(output, row.status),
+      formatCount(row.recordsProcessed),
+      formatDuration(row.durationMs),
+      row.error ?? '',
+    ]),
+    ['left', 'left', 'right', 'right', 'left'],
+  );
+  const prefix = runId ? `Run ${runId}: ` : '';
+  output.line(`${prefix}${rows.length - failed - skipped} succeeded, ${failed} failed, ${skipped} skipped, ${formatCount(records)} rows`);
+}
+
+function colorStatus(output: Output, status: string): string {
+  if (status === 'error') return output.red(status);
+  if (status === 'success') return output.green(status);
+  return output.yellow(status);
+}
+
+function failIfAnyFailed(rows: SummaryRow[]): void {
+  const failed = rows.filter((row) => row.status === 'error');
+  if (failed.length === 0) return;
+  const names = failed.map((row) => row.table).join(', ');
+  throw new CliError(`${failed.length} of ${rows.length} tables failed: ${names}; see the errors above and the server log`);
+}

@@ -1,0 +1,4 @@
+export { DucklingHttpClient, type DucklingHttpClientOptions } from './http-client.js';
+export { DucklingClientError, DucklingConnectionError } from './errors.js';
+export { EventStreamParser, readEventStream, type ServerSentEvent } from './sse.js';
+export type * from './types.js';

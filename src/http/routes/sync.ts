@@ -1,0 +1,120 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SyncProgress } from '../../sync/types.js';
+import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
+import { DatabaseQuery, TableName } from '../schemas.js';
+import type { HttpDependencies } from '../services.js';
+import { LatestValueThrottle, type SseHub } from './sse.js';
+
+/** Progress messages on `/api/sync/events` are sent at most 4 times per second. */
+const PROGRESS_EVENT_INTERVAL_MS = 250;
+
+export interface SyncRouteOptions {
+  deps: HttpDependencies;
+  sse: SseHub;
+}
+
+/** `/sync/*` routes, mounted under `/api` and at the root. */
+export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (app, { deps, sse }) => {
+  app.post(
+    '/sync/full',
+    {
+      config: { auth: 'admin', category: 'write', databaseScoped: true },
+      schema: {
+        querystring: Type.Object({
+          ...DatabaseQuery,
+          async: Type.Boolean({ default: false, description: 'Answer 202 {runId} at once instead of waiting for the run' }),
+          allowMassDrop: Type.Boolean({ default: false, description: 'Allow a run that drops more than half of the replica tables' }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const target = requireSyncTarget(request);
+      const run = deps.sync.startFullRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
+      if (!request.query.async) return run.completion;
+
+      // The run outlives this request; a failure of the whole run is logged, and the sync log has it.
+      run.completion.catch((error: unknown) => {
+        request.log.error({ err: error, runId: run.runId, databaseId: target.databaseId }, 'background sync run failed');
+      });
+      reply.code(202);
+      return { runId: run.runId };
+    },
+  );
+
+  app.post(
+    '/sync/table/:table',
+    {
+      config: { auth: 'admin', category: 'write', databaseScoped: true },
+      schema: {
+        params: Type.Object({ table: TableName }),
+        querystring: Type.Object({
+          ...DatabaseQuery,
+          mode: Type.Union([Type.Literal('auto'), Type.Literal('full'), Type.Literal('incremental')], { default: 'auto' }),
+        }),
+      },
+    },
+    async (request) => {
+      const target = requireSyncTarget(request);
+      // TODO(sync): incremental sync does not exist yet, so every mode runs a full load of the table
+      // (syncType 'sequential'); pass request.query.mode once the sync service takes it.
+      return deps.sync.syncTable(target, request.params.table, { trigger: 'manual' });
+    },
+  );
+
+  app.get(
+    '/sync/status',
+    { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request) => deps.sync.status(requireSyncTarget(request)),
+  );
+
+  app.get(
+    '/sync/progress',
+    { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request) => deps.sync.progress(requireReplica(request).handle.id),
+  );
+
+  app.get(
+    '/sync/events',
+    { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request, reply) => {
+      const target = requireSyncTarget(request);
+      // Read the status before taking the response over, so a failure still gets a JSON error.
+      const syncStatus = await deps.sync.status(target);
+
+      const stream = sse.open(request, reply);
+      stream.send({ progress: deps.sync.progress(target.databaseId), syncStatus });
+
+      const throttle = new LatestValueThrottle<SyncProgress>(PROGRESS_EVENT_INTERVAL_MS, (progress) => stream.send({ progress }));
+      const unsubscribe = deps.sync.onProgress((databaseId, progress) => {
+        if (databaseId === target.databaseId) throttle.push(progress);
+      });
+      stream.onClose(() => {
+        unsubscribe();
+        throttle.cancel();
+      });
+    },
+  );
+};
+
+/** `GET /api/sync-logs`, which has no root alias. */
+export const syncLogRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
+  app.get(
+    '/sync-logs',
+    {
+      config: { auth: 'admin', category: 'monitoring', databaseScoped: true },
+      schema: {
+        querystring: Type.Object({
+          ...DatabaseQuery,
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+          status: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('error'), Type.Literal('skipped')])),
+          table: Type.Optional(TableName),
+        }),
+      },
+    },
+    async (request) => {
+      const { limit, offset, status, table } = request.query;
+      return deps.sync.listSyncLogs(requireSyncTarget(request), { limit, offset, status, table });
+    },
+  );
+};

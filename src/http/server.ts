@@ -1,0 +1,84 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createApiKeyVerifier } from '../auth/index.js';
+import { DucklingError } from '../errors/index.js';
+import './fastify-types.js';
+import { authPlugin } from './plugins/auth.js';
+import { dbContextPlugin } from './plugins/db-context.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
+import { healthRoutes } from './routes/health.js';
+import { queryRoutes } from './routes/query.js';
+import { SseHub } from './routes/sse.js';
+import { syncLogRoutes, syncRoutes } from './routes/sync.js';
+import { tableRoutes } from './routes/tables.js';
+import type { HttpDependencies } from './services.js';
+
+/** Request bodies are JSON up to 10 MiB; larger ones get 413. */
+export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** The whole request must arrive within 30 s. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Request headers must arrive within 10 s. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Idle keep-alive connections close after 72 s, longer than the 60 s idle timeout of common proxies. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** Root aliases: `/sync/*`, `/tables`, `/tables/*` and `/query` serve the `/api` handlers. */
+const ALIAS_PREFIXES = ['/api', ''] as const;
+
+/** Builds the Fastify app with every plugin and route; the caller listens and closes it. */
+export async function createHttpServer(deps: HttpDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ subsystem: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: generateRequestId,
+    requestIdLogLabel: 'reqId',
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Requests that arrive while closing get the Duckling error body from the hook below.
+    return503OnClosing: false,
+    ajv: {
+      // Unknown body fields must fail validation rather than vanish.
+      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+
+  await app.register(errorHandlerPlugin, {
+    hideInternalErrors: deps.config.nodeEnv === 'production',
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+  });
+  await app.register(requestContextPlugin);
+  await app.register(authPlugin, {
+    verifier: createApiKeyVerifier({ current: deps.config.auth.apiKey, previous: deps.config.auth.apiKeyPrevious }),
+  });
+  await app.register(dbContextPlugin, { databases: deps.databases });
+
+  const sse = new SseHub();
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    // Event streams never end by themselves; ending them lets close() finish.
+    sse.closeAll();
+  });
+  // While in-flight requests drain, keep-alive clients may still send requests. Public routes
+  // (health, readiness) still serve them, every other route returns 503, and the connection closes.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    if (request.routeOptions.config?.auth !== 'public') {
+      throw new DucklingError('DUCKLING_NOT_READY', { detail: 'the server is shutting down; retry once it is back' });
+    }
+  });
+
+  for (const prefix of ALIAS_PREFIXES) {
+    await app.register(syncRoutes, { prefix, deps, sse });
+    await app.register(tableRoutes, { prefix, deps });
+    await app.register(queryRoutes, { prefix, deps });
+  }
+  await app.register(syncLogRoutes, { prefix: '/api', deps });
+  await app.register(healthRoutes, { deps });
+
+  return app;
+}

@@ -1,0 +1,127 @@
+import { readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/index.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { validateRecords, type DatabaseRecord } from './database-record.js';
+
+export const REGISTRY_FILE_NAME = 'databases.json';
+
+/** Id of the database seeded from `MYSQL_CONNECTION_STRING`. */
+export const DEFAULT_DATABASE_ID = 'default';
+
+/** Startup must stop: the registry could not be read, parsed or validated. */
+export class RegistryError extends Error {
+  constructor(
+    readonly problems: string[],
+    options: { cause?: unknown } = {},
+  ) {
+    super(problems.join('\n'), options);
+    this.name = 'RegistryError';
+  }
+}
+
+/**
+ * The database records of `DATA_PATH/databases.json`. Records are validated on load; the file is
+ * only ever rewritten whole and atomically (mode 0600).
+ */
+export class DatabaseRegistry {
+  private constructor(
+    readonly filePath: string,
+    private readonly dataPath: string,
+    private readonly records: readonly DatabaseRecord[],
+  ) {}
+
+  /**
+   * Reads the registry. When the file is absent and `MYSQL_CONNECTION_STRING` is set, creates
+   * database `default` and writes the file; when both are absent, writes nothing, so a connection
+   * string set later still seeds `default`. A file that is not valid JSON is moved aside to
+   * `databases.json.corrupted.<timestamp>` and loading fails; an I/O error or an invalid record
+   * fails without touching the file.
+   */
+  static async load(deps: { config: Config; logger: Logger }): Promise<DatabaseRegistry> {
+    const { config } = deps;
+    const logger = deps.logger.child({ subsystem: 'registry' });
+    const filePath = path.join(config.dataPath, REGISTRY_FILE_NAME);
+
+    const text = await readRegistryText(filePath);
+    if (text === null) return DatabaseRegistry.seed(config, filePath, logger);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      const movedTo = await moveAsideCorrupted(filePath);
+      logger.error({ err: error, file: filePath, movedTo }, 'registry file is not valid JSON');
+      throw new RegistryError(
+        [`${filePath} is not valid JSON (${(error as Error).message}); it was moved to ${movedTo}. Fix and move it back, or delete it to start from MYSQL_CONNECTION_STRING`],
+        { cause: error },
+      );
+    }
+
+    const problems = validateRecords(parsed);
+    if (problems.length > 0) {
+      throw new RegistryError(problems.map((problem) => `${filePath}: ${problem}`));
+    }
+    const records = parsed as DatabaseRecord[];
+    logger.info({ file: filePath, databases: records.map((record) => record.id) }, 'registry loaded');
+    return new DatabaseRegistry(filePath, config.dataPath, records);
+  }
+
+  private static async seed(config: Config, filePath: string, logger: Logger): Promise<DatabaseRegistry> {
+    const connectionString = config.mysql.connectionString;
+    if (!connectionString) {
+      logger.info({ file: filePath }, 'no registry file and no MYSQL_CONNECTION_STRING; starting without databases');
+      return new DatabaseRegistry(filePath, config.dataPath, []);
+    }
+
+    const now = new Date().toISOString();
+    const record: DatabaseRecord = {
+      id: DEFAULT_DATABASE_ID,
+      name: DEFAULT_DATABASE_ID,
+      mysqlConnectionString: connectionString,
+      duckdbPath: path.basename(config.duckdbPath),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const registry = new DatabaseRegistry(filePath, config.dataPath, [record]);
+    await registry.save();
+    logger.info({ file: filePath, databaseId: record.id }, 'registry created from MYSQL_CONNECTION_STRING');
+    return registry;
+  }
+
+  list(): readonly DatabaseRecord[] {
+    return this.records;
+  }
+
+  get(id: string): DatabaseRecord | undefined {
+    return this.records.find((record) => record.id === id);
+  }
+
+  /** Absolute path of a database's replica file. */
+  replicaPath(record: DatabaseRecord): string {
+    return path.join(this.dataPath, record.duckdbPath);
+  }
+
+  private async save(): Promise<void> {
+    await writeFileAtomic(this.filePath, `${JSON.stringify(this.records, null, 2)}\n`);
+  }
+}
+
+async function readRegistryText(filePath: string): Promise<string | null> {
+  try {
+    return await readFile(filePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new RegistryError([`${filePath} could not be read: ${(error as Error).message}; check the file's permissions and owner`], {
+      cause: error,
+    });
+  }
+}
+
+async function moveAsideCorrupted(filePath: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const target = `${filePath}.corrupted.${stamp}`;
+  await rename(filePath, target);
+  return target;
+}

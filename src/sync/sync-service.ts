@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { DucklingError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import { discoverTables } from './discovery.js';
+import { runFullSync } from './full-run.js';
+import { ProgressBoard } from './progress.js';
+import { readSyncStatus } from './status.js';
+import { insertSyncLog, querySyncLogs } from './sync-log.js';
+import { TableLocks } from './table-locks.js';
+import { syncTableFully } from './table-sync.js';
+import type {
+  FullRunOptions,
+  SyncLogFilter,
+  SyncLogPage,
+  SyncProgress,
+  SyncRunHandle,
+  SyncRunStats,
+  SyncTarget,
+  TableSyncOptions,
+  TableSyncResult,
+} from './types.js';
+
+/** How long `shutdown` waits for runs to reach their next flush. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+interface ActiveRun {
+  runId: string;
+  completion: Promise<unknown>;
+}
+
+/**
+ * Full and single-table syncs of every database: one full run per database at a time, one load
+ * per table at a time, progress and sync history. Incremental sync is not built yet, so every
+ * table sync is a full load (`syncType: 'sequential'`).
+ */
+export class SyncService {
+  private readonly config: Config;
+  private readonly logger: Logger;
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly tableSyncs = new Set<Promise<unknown>>();
+  private readonly locks = new TableLocks();
+  private readonly tableSyncProgress = new Map<string, { runId: string; members: number }>();
+  private readonly progressBoard = new ProgressBoard();
+  private stopping = false;
+
+  constructor(deps: { config: Config; logger: Logger }) {
+    this.config = deps.config;
+    this.logger = deps.logger.child({ subsystem: 'sync' });
+  }
+
+  /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when one runs for that database. */
+  startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle {
+    this.assertAcceptingRuns(target.databaseId);
+    const running = this.runs.get(target.databaseId);
+    if (running) {
+      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'full', db: target.databaseId, runId: running.runId });
+    }
+
+    const runId = randomUUID();
+    const logger = this.logger.child({ databaseId: target.databaseId, runId });
+    this.progressBoard.begin(target.databaseId, runId, 'full');
+    const completion: Promise<SyncRunStats> = runFullSync({
+      runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
+      settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
+      shouldStop: () => this.stopping,
+    }).finally(() => {
+      this.runs.delete(target.databaseId);
+      this.progressBoard.end(target.databaseId, runId);
+    });
+    // The caller may start a run and never await it (async=true), and its failure is already logged.
+    completion.catch(() => undefined);
+    this.runs.set(target.databaseId, { runId, completion });
+    return { runId, completion };
+  }
+
+  /**
+   * Loads one table fully. Throws 404 DUCKLING_TABLE_NOT_FOUND when the table is not in the filtered
+   * source list, and 409 DUCKLING_TABLE_LOCKED or DUCKLING_SYNC_IN_PROGRESS.
+   */
+  async syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult> {
+    this.assertAcceptingRuns(target.databaseId);
+    const running = this.runs.get(target.databaseId);
+    if (running) {
+      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'full', db: target.databaseId, runId: running.runId });
+    }
+    if (!this.locks.tryAcquire(target.databaseId, table)) {
+      throw new DucklingError('DUCKLING_TABLE_LOCKED', { table, db: target.databaseId });
+    }
+
+    const work = this.runTableSync(target, table, options);
+    this.tableSyncs.add(work);
+    try {
+      return await work;
+    } finally {
+      this.tableSyncs.delete(work);
+      this.locks.release(target.databaseId, table);
+    }
+  }
+
+  private async runTableSync(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult> {
+    const runId = randomUUID();
+    const logger = this.logger.child({ databaseId: target.databaseId, runId });
+    const startedAtMs = Date.now();
+    let sourceTable;
+    try {
+      const tables = await discoverTables(target);
+      sourceTable = tables.find((candidate) => candidate.name === table);
+    } catch (error) {
+      logger.error({ err: error, table }, 'table sync failed');
+      await target.replica.withWriter((writer) => insertSyncLog(writer, {
+        runId, tableName: table, syncType: 'sequential', trigger: options.trigger, recordsProcessed: 0, rowsRead: 0,
+        durationMs: Date.now() - startedAtMs, status: 'error', errorMessage: (error as Error).message, valuesNulled: 0,
+      }));
+      throw error;
+    }
+    if (!sourceTable) {
+      const hint = target.excludedTables.includes(table)
+        ? ': it is excluded by EXCLUDED_TABLES or the database\'s excludedTables'
+        : ': it is not a base table of the source schema; GET /api/validation/mysql-tables lists the source tables';
+      throw new DucklingError('DUCKLING_TABLE_NOT_FOUND', { table, db: target.databaseId, hint });
+    }
+
+    const progressRunId = this.joinProgress(target.databaseId, runId);
+    this.progressBoard.plan(target.databaseId, [sourceTable]);
+    try {
+      return await syncTableFully({
+        databaseId: target.databaseId, runId, trigger: options.trigger, replica: target.replica, source: target.source,
+        table: sourceTable, settings: this.config.sync, progress: this.progressBoard, logger,
+        shouldStop: () => this.stopping,
+      });
+    } finally {
+      this.leaveProgress(target.databaseId, progressRunId);
+    }
+  }
+
+  /**
+   * Single-table syncs of one database share one progress run, which the first of them begins
+   * and the last of them ends. Returns the id of that progress run.
+   */
+  private joinProgress(databaseId: string, runId: string): string {
+    const shared = this.tableSyncProgress.get(databaseId);
+    if (shared) {
+      shared.members += 1;
+      return shared.runId;
+    }
+    this.tableSyncProgress.set(databaseId, { runId, members: 1 });
+    this.progressBoard.begin(databaseId, runId, 'full');
+    return runId;
+  }
+
+  private leaveProgress(databaseId: string, runId: string): void {
+    const shared = this.tableSyncProgress.get(databaseId);
+    if (!shared || shared.runId !== runId) return;
+    shared.members -= 1;
+    if (shared.members > 0) return;
+    this.tableSyncProgress.delete(databaseId);
+    this.progressBoard.end(databaseId, runId);
+  }
+
+  progress(databaseId: string): SyncProgress {
+    return this.progressBoard.snapshot(databaseId);
+  }
+
+  /** Listener called on each progress change (the SSE route throttles to 4/s itself). Returns an unsubscribe function. */
+  onProgress(listener: (databaseId: string, progress: SyncProgress) => void): () => void {
+    return this.progressBoard.subscribe((databaseId, progress) => {
+      try {
+        listener(databaseId, progress);
+      } catch (error) {
+        this.logger.error({ err: error, databaseId }, 'progress listener failed');
+      }
+    });
+  }
+
+  /** Builds the body of GET /api/sync/status without `schedule` and `cdc`. `tables.mysql` is null while the source is down. */
+  status(target: SyncTarget): Promise<Record<string, unknown>> {
+    return readSyncStatus(target, this.logger.child({ databaseId: target.databaseId }));
+  }
+
+  /** Body of GET /api/sync-logs, newest first. */
+  async listSyncLogs(target: SyncTarget, filter: SyncLogFilter): Promise<SyncLogPage> {
+    const { logs, total } = await target.replica.withReader((reader) => querySyncLogs(reader, filter));
+    return { success: true, logs, count: logs.length, total, limit: filter.limit, offset: filter.offset };
+  }
+
+  /** Stops runs at their next flush with their sessions resumable, and resolves within 30 s. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const pending = [...[...this.runs.values()].map((run) => run.completion), ...this.tableSyncs];
+    if (pending.length === 0) return;
+    this.logger.info({ runs: pending.length }, 'stopping syncs at their next flush');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([Promise.allSettled(pending).then(() => 'stopped' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'syncs still running at shutdown timeout');
+    else this.logger.info('syncs stopped');
+  }
+
+  private assertAcceptingRuns(databaseId: string): void {
+    if (this.stopping) {
+      throw new DucklingError('DUCKLING_NOT_READY', { detail: `shutting down; no new sync of database "${databaseId}" starts` });
+    }
+  }
+}
