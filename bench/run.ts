@@ -1,7 +1,7 @@
 // `npm run bench`: full-sync rate, peak memory and analytical query times of Duckling against a
 // private MariaDB, written to docs/benchmarks.md. Settings (environment):
 //   BENCH_ROWS                 rows of `orders` (default 2,000,000; other sizes write data/bench/benchmarks-<rows>.md)
-//   BENCH_RUNS                 timed runs per query and engine (default 5)
+//   BENCH_RUNS                 timed runs per query and engine (default 10)
 //   BENCH_DUCKDB_MEMORY_LIMIT  DUCKDB_MEMORY_LIMIT of the server and memory_limit in-process (default 1GB)
 //   BENCH_OUTPUT               where to write the Markdown page instead
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ function positiveInteger(name: string, fallback: number, minimum: number): numbe
 
 function readOptions(): BenchOptions {
   const rows = positiveInteger('BENCH_ROWS', REFERENCE_ROWS, 1000);
-  const runs = positiveInteger('BENCH_RUNS', 5, 1);
+  const runs = positiveInteger('BENCH_RUNS', 10, 1);
   const memoryLimit = process.env.BENCH_DUCKDB_MEMORY_LIMIT || '1GB';
   const defaultOutput = rows === REFERENCE_ROWS ? path.join(root, 'docs', 'benchmarks.md') : path.join(root, 'data', 'bench', `benchmarks-${rows}.md`);
   const settings = ['BENCH_ROWS', 'BENCH_RUNS', 'BENCH_DUCKDB_MEMORY_LIMIT'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`);

@@ -37,6 +37,7 @@ function keyTerm(column: SourceColumn): KeyTerm {
   switch (column.dataType) {
     case 'enum':
     case 'set':
+      // NOTE: ordering by the text form cannot use the key's index, so each page sorts the rest of the table.
       return { expression: `CAST(${name} AS CHAR)`, placeholder: '?' };
     case 'bigint':
       return { expression: name, placeholder: unsigned ? 'CAST(? AS UNSIGNED)' : 'CAST(? AS SIGNED)' };

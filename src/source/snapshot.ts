@@ -113,7 +113,11 @@ export class ConsistentSnapshot implements SourceSnapshot {
     }
   }
 
-  /** Streams the rows of one statement as arrays, bounded by the stream's high-water mark. */
+  /**
+   * Streams the rows of one statement as arrays, bounded by the stream's high-water mark.
+   * TODO(source): a peer that vanishes without closing the socket stalls the read forever; a
+   * TCP keep-alive or an idle timer on the row stream would turn that into a lost connection.
+   */
   private async *stream(query: PageQuery): AsyncIterable<unknown[]> {
     if (this.released) throw new Error('the source snapshot was released; open a new one');
     const connection = this.connection ?? (await this.reconnect());

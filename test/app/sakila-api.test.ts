@@ -119,6 +119,14 @@ describe('sync and table routes', () => {
     assert.equal(body.recordsProcessed, 6);
   });
 
+  test('single table sync rejects unknown mode', async () => {
+    const response = await server.request('/api/sync/table/language?mode=incremental', { method: 'POST' });
+    assert.equal(response.status, 400);
+    const body = await readJson(response);
+    assert.equal(body.code, 'DUCKLING_VALIDATION_FAILED');
+    assert.match(JSON.stringify(body.details), /mode/);
+  });
+
   test('single table sync of unknown table', async () => {
     const response = await server.request('/api/sync/table/no_such_table', { method: 'POST' });
     assert.equal(response.status, 404);

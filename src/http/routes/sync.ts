@@ -49,14 +49,13 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
         params: Type.Object({ table: TableName }),
         querystring: Type.Object({
           ...DatabaseQuery,
-          mode: Type.Union([Type.Literal('auto'), Type.Literal('full'), Type.Literal('incremental')], { default: 'auto' }),
+          // Incremental mode arrives with watermark sync; until then `auto` always means a full load.
+          mode: Type.Union([Type.Literal('auto'), Type.Literal('full')], { default: 'auto' }),
         }),
       },
     },
     async (request) => {
       const target = requireSyncTarget(request);
-      // TODO(sync): incremental sync does not exist yet, so every mode runs a full load of the table
-      // (syncType 'sequential'); pass request.query.mode once the sync service takes it.
       return deps.sync.syncTable(target, request.params.table, { trigger: 'manual' });
     },
   );

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDuckling } from '../../src/app/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/logging/index.js';
+import { testSource } from '../harness/mariadb.js';
+import { runCli } from './run-cli.js';
+
+test('sync exits 1 when a table fails', async (t) => {
+  const source = await testSource();
+  const schema = await source.createSchema('cli_fail');
+  const connection = await source.connect(schema);
+  try {
+    // Duckling reserves the __duckling_ prefix for its staging tables, so this table fails its load.
+    await connection.query('CREATE TABLE good (id INT PRIMARY KEY); INSERT INTO good VALUES (1), (2);');
+    await connection.query('CREATE TABLE __duckling_bad (id INT PRIMARY KEY); INSERT INTO __duckling_bad VALUES (1);');
+  } finally {
+    await connection.end();
+  }
+
+  const dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-cli-fail-'));
+  const apiKey = randomBytes(32).toString('hex');
+  const config = loadConfig(
+    { DATA_PATH: dataPath, MYSQL_CONNECTION_STRING: source.url(schema), DUCKLING_API_KEY: apiKey, PORT: '0', HOST: '127.0.0.1', DUCKDB_MEMORY_LIMIT: '512MB', AUTO_START_SYNC: 'false' },
+    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
+  );
+  const duckling = createDuckling(config, { logger: silentLogger() });
+  await duckling.start();
+  t.after(async () => {
+    await duckling.stop();
+    rmSync(dataPath, { recursive: true, force: true });
+  });
+
+  const run = await runCli(['sync'], { env: { DUCKLING_URL: duckling.httpAddress!, DUCKLING_API_KEY: apiKey } });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /^__duckling_bad\s+error\s/m);
+  assert.match(run.stdout, /^good\s+success\s+2\s/m);
+  assert.match(run.stdout, /1 succeeded, 1 failed, 0 skipped/);
+  assert.match(run.stderr, /1 of 2 tables failed: __duckling_bad/);
+});
