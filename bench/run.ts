@@ -78,7 +78,13 @@ async function restTimings(server: BenchServer, runs: number): Promise<Array<{ m
 
 /** Opens the replica read-only in this process (the server must be stopped) and times every query. */
 async function inProcessTimings(replicaFile: string, memoryLimit: string, runs: number) {
-  const instance = await DuckDBInstance.create(replicaFile, { access_mode: 'READ_ONLY', memory_limit: memoryLimit, threads: String(os.availableParallelism()) });
+  // Same memory limit, thread count and insertion-order setting as the server's instance.
+  const instance = await DuckDBInstance.create(replicaFile, {
+    access_mode: 'READ_ONLY',
+    memory_limit: memoryLimit,
+    threads: String(os.availableParallelism()),
+    preserve_insertion_order: 'false',
+  });
   const connection = await instance.connect();
   try {
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0]);
@@ -132,6 +138,13 @@ async function measureServer(options: BenchOptions, workDir: string, mariadbPort
     const stats = await runFullSync(server);
     const wallMs = performance.now() - started;
     const peakRssBytes = readMemoryMiB(server.child.pid as number, 'VmHWM') * 1024 * 1024;
+    // Timing queries on a replica that is missing rows would compare nothing, so a failed or
+    // partial sync ends the benchmark.
+    if (stats.failedTables > 0 || stats.recordsProcessed !== options.rows) {
+      throw new Error(
+        `full sync copied ${stats.recordsProcessed} of ${options.rows} rows with ${stats.failedTables} failed tables: ${stats.errors.join('; ')}`,
+      );
+    }
     const sync = {
       rows: stats.recordsProcessed,
       wallMs,

@@ -2,11 +2,19 @@
 # Installs what Duckling's demo and tests need on Debian/Ubuntu: MariaDB server and client (the
 # tests and demo start their own private instance; the machine's service is left alone) and the
 # npm dependencies from package-lock.json. Safe to run again: it skips what is already there.
+# DUCKLING_SETUP_SKIP_MARIADB=1 skips MariaDB, for a demo against an existing source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "setup: '$*' needs root and sudo is not installed; run it as root, then run this again" >&2
+    exit 1
+  fi
 }
 
 if ! command -v node >/dev/null 2>&1; then
@@ -20,8 +28,10 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 packages=()
-command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server)
-command -v mariadb >/dev/null 2>&1 || packages+=(mariadb-client)
+if [ "${DUCKLING_SETUP_SKIP_MARIADB:-0}" != 1 ]; then
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server)
+  command -v mariadb >/dev/null 2>&1 || packages+=(mariadb-client)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing ${packages[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

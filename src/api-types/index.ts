@@ -124,7 +124,6 @@ export interface StatusBody {
   nodeVersion: string;
   duckdbVersion: string;
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
-  config: { syncInterval: number; batchSize: number; incrementalSync: boolean };
   databases: DatabaseStatusEntry[];
   governor: Record<string, unknown>;
 }

@@ -60,7 +60,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   async function start(): Promise<void> {
     if (phase !== 'created') throw new Error(`Duckling cannot start: it is ${phase}`);
     phase = 'starting';
-    logger.info({ version: DUCKLING_VERSION, dataPath: config.dataPath }, 'duckling starting');
+    logger.info({ dataPath: config.dataPath }, 'duckling starting');
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });

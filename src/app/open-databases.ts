@@ -34,10 +34,12 @@ export async function openDatabases(deps: {
 
   return Promise.all(
     records.map(async (record) => {
+      // Replica and SourceDatabase add `databaseId` to their own child loggers, so they get the
+      // parent; a second binding would print the key twice.
       const logger = deps.logger.child({ databaseId: record.id });
       const filePath = deps.registry.replicaPath(record);
-      const opened = await openReplicaWithRetry({ ...deps, logger, record, filePath, share });
-      const source = createSource(deps.config, logger, record);
+      const opened = await openReplicaWithRetry({ ...deps, logger, componentLogger: deps.logger, record, filePath, share });
+      const source = createSource(deps.config, deps.logger, logger, record);
       return {
         id: record.id,
         name: record.name,
@@ -54,12 +56,13 @@ export async function openDatabases(deps: {
 async function openReplicaWithRetry(options: {
   config: Config;
   logger: Logger;
+  componentLogger: Logger;
   record: DatabaseRecord;
   filePath: string;
   share: ReplicaShare;
   lockRetry: LockRetryPolicy;
 }): Promise<{ replica: Replica | null; reason: string | null }> {
-  const { config, logger, record, filePath, share, lockRetry } = options;
+  const { config, logger, componentLogger, record, filePath, share, lockRetry } = options;
   const deadline = Date.now() + lockRetry.timeoutMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -68,7 +71,7 @@ async function openReplicaWithRetry(options: {
         filePath,
         maxReaders: config.duckdb.maxConnections,
         ducklingVersion: DUCKLING_VERSION,
-        logger,
+        logger: componentLogger,
         tempDirectory: path.join(config.duckdb.tempDirectory, record.id),
         memoryLimitBytes: share.memoryLimitBytes,
         threads: share.threads,
@@ -89,14 +92,19 @@ async function openReplicaWithRetry(options: {
   }
 }
 
-function createSource(config: Config, logger: Logger, record: DatabaseRecord): { source: SourceDatabase | null; error: Error | null } {
+function createSource(
+  config: Config,
+  componentLogger: Logger,
+  logger: Logger,
+  record: DatabaseRecord,
+): { source: SourceDatabase | null; error: Error | null } {
   if (record.mysqlConnectionString.trim() === '') return { source: null, error: null };
   try {
     const source = SourceDatabase.create({
       databaseId: record.id,
       connectionString: record.mysqlConnectionString,
       config,
-      logger,
+      logger: componentLogger,
     });
     return { source, error: null };
   } catch (error) {

@@ -130,7 +130,7 @@ export class DucklingHttpClient {
   }
 
   /** Syncs one table and waits for its result. */
-  syncTable(table: string, mode: 'auto' | 'full' | 'incremental' = 'auto'): Promise<TableSyncResult> {
+  syncTable(table: string, mode: 'auto' | 'full' = 'auto'): Promise<TableSyncResult> {
     return this.json(`/api/sync/table/${encodeURIComponent(table)}`, {
       method: 'POST',
       scoped: true,

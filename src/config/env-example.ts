@@ -48,6 +48,6 @@ export function replaceVariableTables(document: string): string {
 }
 
 function describe(spec: VariableSpec): string {
-  if (spec.kind.type === 'enum') return `${spec.description} (${spec.kind.values.join(' | ')})`;
-  return spec.description;
+  const text = spec.kind.type === 'enum' ? `${spec.description} (${spec.kind.values.join(' | ')})` : spec.description;
+  return spec.planned ? `${text} [not used yet]` : text;
 }

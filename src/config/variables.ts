@@ -21,6 +21,8 @@ export interface VariableSpec {
   /** Default as it would be written in `.env`; empty means unset. */
   default: string;
   description: string;
+  /** True for variables of features this release does not have yet: validated, but without effect. */
+  planned: boolean;
 }
 
 const str = { type: 'string' } as const;
@@ -32,6 +34,21 @@ const int = (min?: number, max?: number): VariableKind => ({ type: 'int', min, m
 const num = (min?: number, max?: number): VariableKind => ({ type: 'number', min, max });
 const oneOf = (...values: string[]): VariableKind => ({ type: 'enum', values });
 
+/** Variables read by this release; every other one is validated so a typo is caught, but unused. */
+const IN_EFFECT = new Set([
+  'NODE_ENV', 'PORT', 'HOST', 'DATA_PATH', 'DUCKDB_PATH', 'DUCKDB_MEMORY_LIMIT', 'DUCKDB_THREADS',
+  'DUCKDB_MAX_CONNECTIONS', 'DUCKDB_TEMP_DIRECTORY', 'DUCKDB_MAX_TEMP_DIRECTORY_SIZE',
+  'DUCKDB_PRESERVE_INSERTION_ORDER', 'CRASH_DEBUG',
+  'MYSQL_CONNECTION_STRING', 'MYSQL_MAX_CONNECTIONS', 'MYSQL_CONNECT_TIMEOUT_MS', 'MAX_RETRIES',
+  'RETRY_BASE_DELAY_MS', 'RETRY_MAX_DELAY_MS', 'MYSQL_TLS_DIR',
+  'FULL_SYNC_BATCH_SIZE', 'INSERT_BATCH_SIZE', 'FULL_SYNC_APPENDER_FLUSH_INTERVAL', 'FULL_SYNC_RESUME_ENABLED',
+  'SYNC_TABLE_CONCURRENCY', 'EXCLUDED_TABLES', 'WATERMARK_COLUMNS',
+  'DUCKLING_API_KEY', 'DUCKLING_API_KEY_PREVIOUS',
+  'MAX_CONCURRENT_QUERIES', 'QUERY_TIMEOUT_MS', 'QUERY_STREAM_TIMEOUT_MS', 'QUERY_QUEUE_MAX', 'QUERY_MAX_ROWS',
+  'QUERY_STREAM_MAX_ROWS',
+  'LOG_LEVEL', 'LOGS_DIR', 'DUCKLING_URL',
+]);
+
 function group(name: string, rows: Array<[string, VariableKind, string, string]>): VariableSpec[] {
   return rows.map(([variable, kind, defaultValue, description]) => ({
     name: variable,
@@ -39,6 +56,7 @@ function group(name: string, rows: Array<[string, VariableKind, string, string]>
     kind,
     default: defaultValue,
     description,
+    planned: !IN_EFFECT.has(variable),
   }));
 }
 
@@ -77,7 +95,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     ['FULL_SYNC_APPENDER_FLUSH_INTERVAL', int(1), '100000', 'Rows between full-sync flushes; the resume cursor is saved at each'],
     ['FULL_SYNC_RESUME_ENABLED', bool, 'true', 'Resume interrupted loads of keyed tables'],
     ['SYNC_TABLE_CONCURRENCY', int(1, 64), '2', 'Tables loaded in parallel'],
-    ['EXCLUDED_TABLES', list, '', 'Exact, case-sensitive table names never synced or listed'],
+    ['EXCLUDED_TABLES', list, '', 'Exact, case-sensitive table names never synced; an existing replica copy is dropped at the next full sync'],
     ['WATERMARK_COLUMNS', list, 'updated_at,modified_at,updatedAt,modifiedAt,last_update,last_updated,last_modified,lastModified', 'Update-time watermark candidates in priority order'],
     ['INCREMENTAL_LOOKBACK_SECONDS', int(0), '0', 'Re-read window behind each watermark, in seconds'],
     ['RECONCILE_INTERVAL_MINUTES', int(0), '0', 'Key reconciliation period in minutes; 0 disables it'],

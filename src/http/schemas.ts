@@ -7,3 +7,11 @@ export const DatabaseQuery = {
 
 /** Table names: 1-128 characters; NUL and `;` are rejected by the table service with a clear message. */
 export const TableName = Type.String({ minLength: 1, maxLength: 128 });
+
+/**
+ * A string limited to `values`. A union of literals would report one "must be equal to constant"
+ * per member; an `enum` gives one error that lists the allowed values.
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}

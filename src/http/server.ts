@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createApiKeyVerifier } from '../auth/index.js';
 import { DucklingError } from '../errors/index.js';
@@ -30,9 +30,9 @@ const ALIAS_PREFIXES = ['/api', ''] as const;
 export async function createHttpServer(deps: HttpDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ subsystem: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines come from the request-context plugin, which adds the route, principal and database.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: generateRequestId,
-    requestIdLogLabel: 'reqId',
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

@@ -3,7 +3,7 @@
  * and the streaming result, read chunk by chunk. DuckDB computes chunks of up to 2,048 rows on
  * demand, so a capped result finds out whether more rows exist without reading them all.
  */
-import type { DuckDBDataChunk, DuckDBPreparedStatement, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBPreparedStatement, DuckDBResult, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { createEncoder, type ValueEncoder } from '../catalog/encode.js';
 import { DucklingError } from '../errors/index.js';
 import type { ReaderLease, Replica } from '../replica/index.js';
@@ -11,6 +11,7 @@ import { isInterruptError, toQueryError } from './duckdb-errors.js';
 import type { QuerySlot } from './governor.js';
 import { bindParameters } from './parameters.js';
 import { prepareReadOnlyStatement } from './statement-check.js';
+import type { VerdictCache } from './syntax-tree.js';
 import type { EncodedValue, QueryParams, ResultColumn } from './types.js';
 
 export class OpenQuery {
@@ -30,7 +31,7 @@ export class OpenQuery {
    * Borrows a reader, checks and prepares the statement, binds `params` and starts the streaming
    * result. Releases everything it took, including `slot`, when it fails.
    */
-  static async open(slot: QuerySlot, replica: Replica, sql: string, params: QueryParams): Promise<OpenQuery> {
+  static async open(slot: QuerySlot, replica: Replica, sql: string, params: QueryParams, verdicts?: VerdictCache): Promise<OpenQuery> {
     let lease: ReaderLease | null = null;
     let prepared: DuckDBPreparedStatement | null = null;
     // Cancellation (deadline, client abort, shutdown) interrupts whatever runs on the connection.
@@ -40,11 +41,11 @@ export class OpenQuery {
 
     try {
       lease = await acquireReaderUnlessCancelled(replica, slot.signal);
-      prepared = await prepareReadOnlyStatement(lease.connection, sql);
+      prepared = await prepareReadOnlyStatement(lease.connection, sql, verdicts);
       bindParameters(prepared, params);
       const result = await prepared.stream();
       const types = result.columnTypes();
-      const columns = uniqueColumnNames(result.columnNames()).map((name, index) => ({ name, type: types[index]!.toString() }));
+      const columns = uniqueColumnNames(result.columnNames()).map((name, index) => ({ name, type: typeName(types[index]!) }));
       return new OpenQuery(slot, lease, prepared, result, detachInterrupt, columns, types.map(createEncoder));
     } catch (error) {
       detachInterrupt();
@@ -147,4 +148,9 @@ function acquireReaderUnlessCancelled(replica: Replica, signal: AbortSignal): Pr
       },
     );
   });
+}
+
+/** DuckDB's name of a result type; alias types such as JSON keep their alias instead of `VARCHAR`. */
+function typeName(type: DuckDBType): string {
+  return type.alias ?? type.toString();
 }

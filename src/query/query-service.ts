@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { QueryGovernor, type GovernorStats } from './governor.js';
 import { OpenQuery } from './open-query.js';
+import { VerdictCache } from './syntax-tree.js';
 import { validateParameters } from './parameters.js';
 import type { EncodedValue, QueryRequest, QueryResult, ResultColumn } from './types.js';
 
@@ -36,6 +37,7 @@ export interface QueryServiceOptions {
 export class QueryService {
   private readonly governor: QueryGovernor;
   private readonly logger: Logger;
+  private readonly verdicts = new VerdictCache();
 
   constructor(options: QueryServiceOptions) {
     const query = options.config.query;
@@ -143,7 +145,7 @@ export class QueryService {
       sql: req.sql,
       protocol: req.protocol,
     });
-    return OpenQuery.open(slot, req.replica, req.sql, req.params);
+    return OpenQuery.open(slot, req.replica, req.sql, req.params, this.verdicts);
   }
 
   private logFinished(req: QueryRequest, rowCount: number, durationMs: number): void {

@@ -7,7 +7,7 @@ import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } fr
 import { DucklingError, errorMessage } from '../errors/index.js';
 import { toQueryError } from './duckdb-errors.js';
 import { explainTarget } from './explain-target.js';
-import { findSyntaxTreeViolation } from './syntax-tree.js';
+import { findSyntaxTreeViolation, type VerdictCache } from './syntax-tree.js';
 
 /** EXPLAIN EXPLAIN … is accepted up to this depth. */
 const MAX_EXPLAIN_DEPTH = 3;
@@ -20,11 +20,15 @@ const MAX_EXPLAIN_DEPTH = 3;
  * errors, and 403 `DUCKLING_QUERY_READ_ONLY` for every other statement type and for DuckDB
  * permission errors (file access, extension install) raised while binding.
  */
-export async function prepareReadOnlyStatement(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+export async function prepareReadOnlyStatement(
+  connection: DuckDBConnection,
+  sql: string,
+  verdicts?: VerdictCache,
+): Promise<DuckDBPreparedStatement> {
   const prepared = await prepareSingleStatement(connection, sql);
   let violation: string | null;
   try {
-    violation = await findReadOnlyViolation(connection, sql, prepared.statementType, 0);
+    violation = await findReadOnlyViolation(connection, sql, prepared.statementType, 0, verdicts);
   } catch (error) {
     prepared.destroySync();
     throw error;
@@ -65,8 +69,14 @@ async function prepareSingleStatement(connection: DuckDBConnection, sql: string)
 }
 
 /** Returns why the statement is not read-only, or null when it is. */
-async function findReadOnlyViolation(connection: DuckDBConnection, sql: string, type: StatementType, depth: number): Promise<string | null> {
-  if (type === StatementType.SELECT) return findSyntaxTreeViolation(connection, sql);
+async function findReadOnlyViolation(
+  connection: DuckDBConnection,
+  sql: string,
+  type: StatementType,
+  depth: number,
+  verdicts?: VerdictCache,
+): Promise<string | null> {
+  if (type === StatementType.SELECT) return findSyntaxTreeViolation(connection, sql, verdicts);
   if (type !== StatementType.EXPLAIN) return `${statementTypeName(type)} statements are not allowed`;
   if (depth >= MAX_EXPLAIN_DEPTH) return 'EXPLAIN nested this deep is not allowed';
 
@@ -81,7 +91,7 @@ async function findReadOnlyViolation(connection: DuckDBConnection, sql: string, 
     return `EXPLAIN of a statement that does not prepare (${errorMessage(error)})`;
   }
   try {
-    const innerViolation = await findReadOnlyViolation(connection, target, inner.statementType, depth + 1);
+    const innerViolation = await findReadOnlyViolation(connection, target, inner.statementType, depth + 1, verdicts);
     return innerViolation === null ? null : `EXPLAIN of ${innerViolation}`;
   } finally {
     inner.destroySync();
@@ -90,6 +100,8 @@ async function findReadOnlyViolation(connection: DuckDBConnection, sql: string, 
 
 /** Returns DuckDB's name of a statement type with spaces (`VARIABLE_SET` → `VARIABLE SET`). */
 export function statementTypeName(type: StatementType): string {
+  // DuckDB parses INSTALL and LOAD into one statement type named LOAD.
+  if (type === StatementType.LOAD) return 'INSTALL and LOAD';
   const name = (StatementType as unknown as Record<number, string | undefined>)[type];
   return name ? name.replace(/_/g, ' ') : `statement type ${type}`;
 }

@@ -36,7 +36,48 @@ interface SerializedStatements {
  * DuckDB cannot serialize (PRAGMA forms that it rewrites into queries) are rejected, because their
  * syntax tree cannot be inspected.
  */
-export async function findSyntaxTreeViolation(connection: DuckDBConnection, sql: string): Promise<string | null> {
+export async function findSyntaxTreeViolation(
+  connection: DuckDBConnection,
+  sql: string,
+  verdicts?: VerdictCache,
+): Promise<string | null> {
+  const cached = verdicts?.get(sql);
+  if (cached !== undefined) return cached;
+  const verdict = await serializeAndInspect(connection, sql);
+  verdicts?.set(sql, verdict);
+  return verdict;
+}
+
+/**
+ * Verdicts of `findSyntaxTreeViolation` by SQL text, most recently used last. The verdict depends
+ * only on the text, and dashboards repeat the same statements, so a hit saves one parser round
+ * trip (about 0.4 ms of a 1.3 ms `SELECT 1` on DuckDB 1.5).
+ */
+export class VerdictCache {
+  private readonly entries = new Map<string, string | null>();
+
+  constructor(private readonly maxEntries = 1000) {}
+
+  get(sql: string): string | null | undefined {
+    const verdict = this.entries.get(sql);
+    if (verdict === undefined) return undefined;
+    this.entries.delete(sql);
+    this.entries.set(sql, verdict);
+    return verdict;
+  }
+
+  set(sql: string, verdict: string | null): void {
+    this.entries.delete(sql);
+    this.entries.set(sql, verdict);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+async function serializeAndInspect(connection: DuckDBConnection, sql: string): Promise<string | null> {
   const reader = await connection.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR) AS tree', { sql });
   const serialized = JSON.parse(String(reader.getRows()[0]?.[0])) as SerializedStatements;
   if (serialized.error) {

@@ -1,6 +1,7 @@
 /**
  * Readers of the JSON columns of `_duckling.tables` that the table routes need. The sync writes
- * `source_columns` as a list of `{name, columnType, nullable, columnKey, default, extra}` and
+ * `source_columns` as a list of `{name, columnType, nullable, columnKey, default, extra}` (default as
+ * `{kind: 'none' | 'null' | 'literal' | 'expression', value?}`) and
  * `key_columns` as a list of names; replicas written before that shape, or by hand, may lack
  * fields, so every reader tolerates missing or malformed values.
  */
@@ -10,6 +11,9 @@ export interface SourceColumn {
   name: string;
   columnType: string | null;
   columnKey: string | null;
+  /** Nullability at the source; null when not recorded. */
+  nullable: boolean | null;
+  /** The default as MySQL shows it (`SHOW COLUMNS`): the literal or expression text, else null. */
   default: string | null;
   extra: string | null;
 }
@@ -28,7 +32,8 @@ export function parseSourceColumns(json: EncodedValue): Map<string, SourceColumn
       name: record.name,
       columnType: textOrNull(record.columnType),
       columnKey: textOrNull(record.columnKey),
-      default: textOrNull(record.default),
+      nullable: typeof record.nullable === 'boolean' ? record.nullable : null,
+      default: defaultText(record.default),
       extra: textOrNull(record.extra),
     });
   }
@@ -50,6 +55,15 @@ function parseJsonText(json: EncodedValue): unknown {
   } catch {
     return null;
   }
+}
+
+/** The normalised default's text: a literal's value or an expression's text; none and NULL give null. */
+function defaultText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') return String(value);
+  const recorded = value as { kind?: unknown; value?: unknown };
+  if (recorded.kind === 'literal' || recorded.kind === 'expression') return textOrNull(recorded.value);
+  return null;
 }
 
 function textOrNull(value: unknown): string | null {

@@ -112,7 +112,8 @@ export class TableService {
         column_name: String(name),
         column_type: String(type),
         mysql_type: comment === null || comment === '' ? sourceColumn?.columnType ?? null : String(comment),
-        null: nullable === false ? 'NO' : 'YES',
+        // Replica columns are all nullable by design, so the source's nullability is the one to show.
+        null: (sourceColumn?.nullable ?? nullable !== false) ? 'YES' : 'NO',
         key: sourceColumn ? sourceColumn.columnKey : null,
         default_value: sourceColumn ? sourceColumn.default : columnDefault === null ? null : String(columnDefault),
         extra: sourceColumn ? sourceColumn.extra : null,

@@ -125,6 +125,13 @@ test('query --format ndjson prints the body', async () => {
   assert.equal((lines[2] as { type: string }).type, 'end');
 });
 
+test('query --json ends with a newline', async () => {
+  const run = await runCli(['query', 'SELECT 1 AS one', '--json'], { env: serverEnv() });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.stdout.endsWith('}\n'), JSON.stringify(run.stdout.slice(-20)));
+  assert.equal((JSON.parse(run.stdout) as { rowCount: number }).rowCount, 1);
+});
+
 test('query with invalid SQL exits 1', async () => {
   const run = await runCli(['query', 'SELEKT 1'], { env: serverEnv() });
   assert.equal(run.code, 1);

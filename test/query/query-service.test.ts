@@ -118,6 +118,12 @@ describe('QueryService results', () => {
     assert.deepEqual(result.columns.map((column) => column.type), ['DECIMAL(5,2)', 'TIMESTAMP WITH TIME ZONE']);
   });
 
+  test('JSON column keeps its type name', async () => {
+    const result = await fixture.service.execute(fixture.request(`SELECT '{"a": 1}'::JSON AS doc`));
+    assert.deepEqual(result.columns, [{ name: 'doc', type: 'JSON' }]);
+    assert.deepEqual(result.rows, [['{"a": 1}']]);
+  });
+
   test('syntax error is 400', async () => {
     const error = await rejection(fixture.service.execute(fixture.request('SELECT FROM WHERE')));
     assert.equal(error.code, 'DUCKLING_QUERY_INVALID');

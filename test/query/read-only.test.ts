@@ -99,6 +99,9 @@ describe('read-only rejects', () => {
       const error = await rejection(sql);
       assert.equal(error.code, code, error.message);
       assert.equal(error.statusCode, status);
+      // The second attempt is answered from the verdict cache and must be rejected the same way.
+      const repeated = await rejection(sql);
+      assert.equal(repeated.code, code, repeated.message);
       assert.equal(await replicaState(), before);
     });
   }
@@ -146,4 +149,22 @@ describe('read-only messages', () => {
     assert.equal(error.statusCode, 400);
     assert.match(error.message, /missing_table/);
   });
+});
+
+test('verdict cache keeps the most recent entries', async () => {
+  const { VerdictCache } = await import('../../src/query/syntax-tree.js');
+  const cache = new VerdictCache(2);
+  cache.set('a', null);
+  cache.set('b', 'reason b');
+  assert.equal(cache.get('a'), null);
+  cache.set('c', null);
+  assert.equal(cache.get('b'), undefined);
+  assert.equal(cache.get('a'), null);
+  assert.equal(cache.get('c'), null);
+  assert.equal(cache.size, 2);
+});
+
+test('INSTALL rejection names INSTALL', async () => {
+  const error = await rejection('INSTALL httpfs');
+  assert.match(error.message, /INSTALL and LOAD statements are not allowed/);
 });

@@ -9,9 +9,9 @@ let fixture: ReplicaFixture;
 let tables: TableService;
 
 const ACTOR_SOURCE_COLUMNS = JSON.stringify([
-  { name: 'actor_id', columnType: 'smallint(5) unsigned', nullable: false, columnKey: 'PRI', default: null, extra: 'auto_increment' },
-  { name: 'first_name', columnType: 'varchar(45)', nullable: false, columnKey: '', default: null, extra: '' },
-  { name: 'last_update', columnType: 'timestamp', nullable: false, columnKey: 'MUL', default: 'current_timestamp()', extra: 'on update current_timestamp()' },
+  { name: 'actor_id', columnType: 'smallint(5) unsigned', nullable: false, columnKey: 'PRI', default: { kind: 'none' }, extra: 'auto_increment' },
+  { name: 'first_name', columnType: 'varchar(45)', nullable: false, columnKey: '', default: { kind: 'none' }, extra: '' },
+  { name: 'last_update', columnType: 'timestamp', nullable: false, columnKey: 'MUL', default: { kind: 'expression', value: 'current_timestamp()' }, extra: 'on update current_timestamp()' },
 ]);
 
 before(async () => {

@@ -78,8 +78,10 @@ async function copyBody(response: Response, format: OutputFormat, output: Output
   let tail = '';
   for await (const chunk of response.body) {
     if (!output.stdout.write(chunk)) await new Promise<void>((resolve) => output.stdout.once('drain', resolve));
-    if (format === 'ndjson') tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
   }
+  // A JSON body has no final newline; end the line so the shell prompt starts on its own.
+  if (tail !== '' && !tail.endsWith('\n')) output.stdout.write('\n');
   if (format !== 'ndjson') return;
 
   const lastLine = tail.trimEnd().split('\n').pop() ?? '';

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { writeCrashReport } from '../crash-report.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../logging/index.js';
 import { createContext, type CliContext } from '../context.js';
@@ -23,7 +24,7 @@ export function serveCommand(): Command {
       if (config.unknownVariables.length > 0) {
         logger.warn({ variables: config.unknownVariables }, 'unknown variables ignored, check their spelling');
       }
-      installCrashHandlers(logger);
+      installCrashHandlers(logger, config);
       await serve(config, logger);
     });
 }
@@ -84,15 +85,14 @@ function waitForStopSignal(): { promise: Promise<NodeJS.Signals> } {
 }
 
 /** Logs an uncaught exception or rejection and exits 1, because the process state is then unknown. */
-function installCrashHandlers(logger: Logger): void {
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception');
+function installCrashHandlers(logger: Logger, config: Config): void {
+  const crash = (error: unknown, message: string) => {
+    logger.fatal({ err: error }, message);
+    if (config.crashDebug) writeCrashReport(error, config, logger);
     process.exit(1);
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.fatal({ err: reason }, 'unhandled promise rejection');
-    process.exit(1);
-  });
+  };
+  process.on('uncaughtException', (error) => crash(error, 'uncaught exception'));
+  process.on('unhandledRejection', (reason) => crash(reason, 'unhandled promise rejection'));
 }
 
 function parsePort(text: string): number {

@@ -61,7 +61,7 @@ function toDucklingError(error: FastifyError, options: ErrorHandlerOptions): Duc
   if (error.validation) {
     const details = error.validation.map((issue) => ({
       field: validationField(error.validationContext, issue.instancePath, issue.params),
-      message: issue.message ?? 'is invalid',
+      message: validationMessage(issue),
     }));
     const detail = details.map((item) => `${item.field} ${item.message}`).join('; ');
     return new DucklingError('DUCKLING_VALIDATION_FAILED', { detail }, { cause: error, extra: { details } });
@@ -111,4 +111,11 @@ function logFailure(request: FastifyRequest, error: DucklingError, original: Err
   } else {
     request.log.info({ code: error.code, statusCode: error.statusCode, detail: error.message }, 'request rejected');
   }
+}
+
+/** Ajv's message, with the allowed values spelled out where Ajv only says "one of the allowed values". */
+function validationMessage(issue: { keyword: string; message?: string; params: Record<string, unknown> }): string {
+  const allowed = issue.params.allowedValues;
+  if (issue.keyword === 'enum' && Array.isArray(allowed)) return `must be one of: ${allowed.join(', ')}`;
+  return issue.message ?? 'is invalid';
 }

@@ -31,7 +31,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
 
   app.get('/status', { config: { auth: 'admin', category: 'monitoring' }, schema: { querystring: Type.Object({}) } }, async () => {
     const memory = process.memoryUsage();
-    const raw = deps.config.raw;
     const body: StatusBody = {
       uptime: uptimeSeconds(deps),
       version: deps.version,
@@ -42,11 +41,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
         heapUsedBytes: memory.heapUsed,
         heapTotalBytes: memory.heapTotal,
         externalBytes: memory.external,
-      },
-      config: {
-        syncInterval: Number(raw.SYNC_INTERVAL_MINUTES),
-        batchSize: Number(raw.BATCH_SIZE),
-        incrementalSync: raw.ENABLE_INCREMENTAL_SYNC === true,
       },
       databases: await Promise.all(deps.databases.list().map((handle) => databaseStatus(deps, handle))),
       governor: { ...deps.query.governorStats() },

@@ -5,13 +5,13 @@ import type { QueryFormat } from '../../api-types/index.js';
 import type { Config } from '../../config/index.js';
 import type { QueryRequest } from '../../query/types.js';
 import { requireReplica } from '../plugins/db-context.js';
-import { DatabaseQuery } from '../schemas.js';
+import { DatabaseQuery, StringEnum } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 import { abortOnDisconnect, principalLabel } from './request-helpers.js';
 import { buildJsonBody, csvLines, ndjsonLines } from '../../query/formats.js';
 import type { QueryStream } from '../../query/query-service.js';
 
-const Format = Type.Union([Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('csv')]);
+const Format = StringEnum(['json', 'ndjson', 'csv']);
 
 // Source queries (`database: "mysql"`) do not exist yet, so the schema leaves the field out
 // and `additionalProperties: false` rejects it with 400.
@@ -24,7 +24,7 @@ const QueryBody = Type.Object(
       }),
     ),
     format: Type.Optional(Format),
-    rowFormat: Type.Optional(Type.Union([Type.Literal('object'), Type.Literal('array')])),
+    rowFormat: Type.Optional(StringEnum(['object', 'array'])),
     maxRows: Type.Optional(Type.Integer({ minimum: 1, description: 'Lowers the server row cap' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Lowers QUERY_TIMEOUT_MS' })),
   },

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SyncProgress } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
-import { DatabaseQuery, TableName } from '../schemas.js';
+import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 import { LatestValueThrottle, type SseHub } from './sse.js';
 
@@ -50,7 +50,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
         querystring: Type.Object({
           ...DatabaseQuery,
           // Incremental mode arrives with watermark sync; until then `auto` always means a full load.
-          mode: Type.Union([Type.Literal('auto'), Type.Literal('full')], { default: 'auto' }),
+          mode: StringEnum(['auto', 'full'], { default: 'auto' }),
         }),
       },
     },
@@ -106,7 +106,7 @@ export const syncLogRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }
           ...DatabaseQuery,
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
           offset: Type.Integer({ minimum: 0, default: 0 }),
-          status: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('error'), Type.Literal('skipped')])),
+          status: Type.Optional(StringEnum(['success', 'error', 'skipped'])),
           table: Type.Optional(TableName),
         }),
       },
