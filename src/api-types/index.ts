@@ -37,15 +37,7 @@ export interface QueryRequestBody {
 }
 
 /** JSON response of `POST /api/query`. */
-export interface QueryResponseBody {
-  columns: ResultColumn[];
-  rows: Array<Record<string, EncodedValue>> | EncodedValue[][];
-  rowCount: number;
-  truncated: boolean;
-  durationMs: number;
-  db: string;
-  database: 'duckdb';
-}
+export type { JsonQueryBody as QueryResponseBody } from '../query/formats.js';
 
 /** First line of an NDJSON query stream. */
 export interface NdjsonMetaLine {

@@ -16,7 +16,7 @@ export function renderEnvExample(): string {
       currentGroup = spec.group;
       lines.push('', `# --- ${currentGroup} ---`);
     }
-    lines.push(`# ${describe(spec)}`, `${spec.name}=${spec.default}`);
+    lines.push(`# ${describeVariable(spec)}`, `${spec.name}=${spec.default}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -34,7 +34,7 @@ export function renderVariableTables(): string {
       lines.push('', `### ${currentGroup}`, '', '| Variable | Default | Meaning |', '|---|---|---|');
     }
     const defaultText = spec.default === '' ? '(empty)' : `\`${spec.default}\``;
-    lines.push(`| \`${spec.name}\` | ${defaultText} | ${describe(spec).replace(/\|/g, '\\|')} |`);
+    lines.push(`| \`${spec.name}\` | ${defaultText} | ${describeVariable(spec).replace(/\|/g, '\\|')} |`);
   }
   return `${VARIABLES_START_MARKER}\n${lines.join('\n')}\n\n${VARIABLES_END_MARKER}`;
 }
@@ -47,7 +47,8 @@ export function replaceVariableTables(document: string): string {
   return document.slice(0, start) + renderVariableTables() + document.slice(end + VARIABLES_END_MARKER.length);
 }
 
-function describe(spec: VariableSpec): string {
+/** One-line comment for a variable: its meaning, allowed values and whether it is used yet. */
+export function describeVariable(spec: VariableSpec): string {
   const text = spec.kind.type === 'enum' ? `${spec.description} (${spec.kind.values.join(' | ')})` : spec.description;
   return spec.planned ? `${text} [not used yet]` : text;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { VARIABLES, type VariableSpec } from '../../config/index.js';
+import { describeVariable } from '../../config/env-example.js';
 import { createContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { generateKey } from './gen-key.js';
@@ -109,7 +110,7 @@ export function renderEnvFile(values: Record<string, string>, now: Date): string
       group = spec.group;
       lines.push('', `# ===== ${group} =====`);
     }
-    lines.push(`# ${spec.description}`);
+    lines.push(`# ${describeVariable(spec)}`);
     const value = values[spec.name];
     lines.push(value === undefined ? `# ${spec.name}=${quoteValue(exampleValue(spec))}` : `${spec.name}=${quoteValue(value)}`);
   }
