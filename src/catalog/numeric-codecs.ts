@@ -63,7 +63,10 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
-/** BIGINT arrives as a digit string (bigNumberStrings); DuckDB's text cast to BIGINT is exact. */
+/**
+ * BIGINT arrives as a digit string (bigNumberStrings). `append` passes it to DuckDB's exact text
+ * cast; `toParameter` parses it into a bigint, through a double when it has at most 15 digits.
+ */
 export function bigIntegerCodec(unsigned: boolean): Codec {
   const pattern = unsigned ? UNSIGNED_DIGITS : SIGNED_DIGITS;
   const [min, max] = unsigned ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
@@ -79,6 +82,8 @@ export function bigIntegerCodec(unsigned: boolean): Codec {
     keyOrder: 'same',
     append: (appender, value, column) => appender.appendVarchar(text(value, column)),
     toParameter: (value, column) => {
+      const small = typeof value === 'string' ? parseSmallInteger(value, unsigned) : null;
+      if (small !== null) return BigInt(small);
       const parsed = BigInt(text(value, column));
       if (parsed < min || parsed > max) throw new ValueConversionError(column, value, `outside the ${ddl} range`);
       return parsed;
@@ -86,10 +91,54 @@ export function bigIntegerCodec(unsigned: boolean): Codec {
   };
 }
 
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+/** Digits that always fit a double exactly: 10^15 − 1 < 2^53. */
+const SAFE_DIGITS = 15;
+
 /**
- * DECIMAL(p,s). Up to 38 digits it is a DuckDB DECIMAL loaded from the source text, which
- * DuckDB casts exactly. Wider values are kept as VARCHAR holding the source text with exactly
- * s decimals.
+ * Parses `-?[0-9]+` of at most 15 digits without building a string or a bigint. Returns null for
+ * anything else (a sign on an unsigned column too), so the caller takes the exact path.
+ */
+function parseSmallInteger(text: string, unsigned: boolean): number | null {
+  const negative = text.charCodeAt(0) === MINUS;
+  if (negative && unsigned) return null;
+  const start = negative ? 1 : 0;
+  if (text.length === start || text.length - start > SAFE_DIGITS) return null;
+  let result = 0;
+  for (let index = start; index < text.length; index += 1) {
+    const digit = text.charCodeAt(index) - ZERO;
+    if (!(digit >= 0 && digit <= 9)) return null;
+    result = result * 10 + digit;
+  }
+  return negative ? -result : result;
+}
+
+/**
+ * Parses `-?[0-9]+\.[0-9]{scale}` (`-?[0-9]+` when the scale is 0) of at most 15 digits into the
+ * scaled integer. Returns null for anything else, so the caller takes the exact path.
+ */
+function parseSmallDecimal(text: string, scale: number): number | null {
+  const negative = text.charCodeAt(0) === MINUS;
+  const start = negative ? 1 : 0;
+  const dot = scale === 0 ? text.length : text.length - scale - 1;
+  if (dot <= start || text.length - start - (scale === 0 ? 0 : 1) > SAFE_DIGITS) return null;
+  if (scale > 0 && text.charCodeAt(dot) !== DOT) return null;
+  let result = 0;
+  for (let index = start; index < text.length; index += 1) {
+    if (index === dot) continue;
+    const digit = text.charCodeAt(index) - ZERO;
+    if (!(digit >= 0 && digit <= 9)) return null;
+    result = result * 10 + digit;
+  }
+  return negative ? -result : result;
+}
+
+/**
+ * DECIMAL(p,s). Up to 38 digits it is a DuckDB DECIMAL: `append` passes the source text to
+ * DuckDB's exact cast, and `toParameter` builds the scaled integer itself. Wider values are kept
+ * as VARCHAR holding the source text with exactly s decimals.
  */
 export function decimalCodec(precision: number, scale: number): Codec {
   const pattern = scale === 0 ? /^-?[0-9]+$/ : new RegExp(`^-?[0-9]+\\.[0-9]{${scale}}$`);
@@ -115,7 +164,11 @@ export function decimalCodec(precision: number, scale: number): Codec {
     type: DECIMAL(precision, scale),
     keyOrder: 'same',
     append: (appender, value, column) => appender.appendVarchar(text(value, column)),
-    toParameter: (value, column) => new DuckDBDecimalValue(BigInt(text(value, column).replace('.', '')), precision, scale),
+    toParameter: (value, column) => {
+      const small = typeof value === 'string' ? parseSmallDecimal(value, scale) : null;
+      if (small !== null) return new DuckDBDecimalValue(BigInt(small), precision, scale);
+      return new DuckDBDecimalValue(BigInt(text(value, column).replace('.', '')), precision, scale);
+    },
   };
 }
 

@@ -127,6 +127,10 @@ function columnPlan(column: SourceColumn, codec: Codec): ColumnPlan {
       const converted = codec.toParameter(value, name);
       return converted === NULLED ? { value: null, nulled: true } : { value: converted, nulled: false };
     },
+    toItem(value) {
+      if (value === null || value === undefined) return null;
+      return codec.toParameter(value, name);
+    },
   };
 }
 

@@ -16,13 +16,12 @@ import {
 import { NULLED, expectString, type Codec } from './codec.js';
 import { ValueConversionError } from './value-conversion-error.js';
 
-const MICROS_PER_DAY = 86_400_000_000n;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
 const TIME = /^(-)?(\d{1,3}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
 
 /** True for `0000-00-00` and dates with a zero month or day, which DuckDB cannot hold. */
 export function isZeroOrPartialDate(text: string): boolean {
-  return text.startsWith('00', 5) || text.startsWith('00', 8);
+  return (text.charCodeAt(5) === ZERO && text.charCodeAt(6) === ZERO) || (text.charCodeAt(8) === ZERO && text.charCodeAt(9) === ZERO);
 }
 
 /** A `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` value split into whole days, seconds of the day and microseconds. */
@@ -35,8 +34,7 @@ interface DateTimeParts {
 
 /** Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]]` into microseconds since 1970-01-01 (naive, no zone). */
 export function parseDateTimeMicros(text: string, column: string): bigint {
-  const { days, secondsOfDay, micros } = parseDateTimeParts(text, column);
-  return BigInt(days) * MICROS_PER_DAY + BigInt(secondsOfDay) * 1_000_000n + BigInt(micros);
+  return epochMicros(parseDateTimeParts(text, column));
 }
 
 /**
@@ -107,18 +105,33 @@ function daysFromCivil(year: number, month: number, day: number): number {
 
 type DateTimeKind = 'date' | 'datetime-s' | 'datetime-ms' | 'datetime-us' | 'timestamp';
 
-const DATE_TIME_KINDS: Record<DateTimeKind, { ddl: string; type: Codec['type']; toValue(micros: bigint): DuckDBValue }> = {
-  date: { ddl: 'DATE', type: DATE, toValue: (micros) => new DuckDBDateValue(Number(micros / MICROS_PER_DAY)) },
-  'datetime-s': { ddl: 'TIMESTAMP_S', type: TIMESTAMP_S, toValue: (micros) => new DuckDBTimestampSecondsValue(micros / 1_000_000n) },
-  'datetime-ms': { ddl: 'TIMESTAMP_MS', type: TIMESTAMP_MS, toValue: (micros) => new DuckDBTimestampMillisecondsValue(micros / 1000n) },
-  'datetime-us': { ddl: 'TIMESTAMP', type: TIMESTAMP, toValue: (micros) => new DuckDBTimestampValue(micros) },
-  timestamp: { ddl: 'TIMESTAMP WITH TIME ZONE', type: TIMESTAMPTZ, toValue: (micros) => new DuckDBTimestampTZValue(micros) },
+/** Seconds since 1970-01-01 of a parsed value, without its fraction. */
+function epochSeconds(parts: DateTimeParts): number {
+  return parts.days * 86_400 + parts.secondsOfDay;
+}
+
+const DATE_TIME_KINDS: Record<DateTimeKind, { ddl: string; type: Codec['type']; toValue(parts: DateTimeParts): DuckDBValue }> = {
+  date: { ddl: 'DATE', type: DATE, toValue: (parts) => new DuckDBDateValue(parts.days) },
+  'datetime-s': { ddl: 'TIMESTAMP_S', type: TIMESTAMP_S, toValue: (parts) => new DuckDBTimestampSecondsValue(BigInt(epochSeconds(parts))) },
+  'datetime-ms': {
+    ddl: 'TIMESTAMP_MS',
+    type: TIMESTAMP_MS,
+    // Below 2^53 for every year up to 9999, so the arithmetic stays exact in a double.
+    toValue: (parts) => new DuckDBTimestampMillisecondsValue(BigInt(epochSeconds(parts) * 1000 + Math.floor(parts.micros / 1000))),
+  },
+  'datetime-us': { ddl: 'TIMESTAMP', type: TIMESTAMP, toValue: (parts) => new DuckDBTimestampValue(epochMicros(parts)) },
+  timestamp: { ddl: 'TIMESTAMP WITH TIME ZONE', type: TIMESTAMPTZ, toValue: (parts) => new DuckDBTimestampTZValue(epochMicros(parts)) },
 };
 
+function epochMicros(parts: DateTimeParts): bigint {
+  return BigInt(epochSeconds(parts)) * 1_000_000n + BigInt(parts.micros);
+}
+
 /**
- * DATE, DATETIME(n) and TIMESTAMP(n), read as text (dateStrings). The text is appended as is
- * because DuckDB's cast from it is exact; TIMESTAMP text is UTC (the source session runs with
- * time_zone '+00:00') and gets an explicit `+00` offset. Zero and partial dates become NULL.
+ * DATE, DATETIME(n) and TIMESTAMP(n), read as text (dateStrings). `append` passes the text to
+ * DuckDB's exact cast, TIMESTAMP text (UTC, because the source session runs with time_zone
+ * '+00:00') with an explicit `+00` offset. `toParameter` computes the same stored value (days or
+ * seconds, milliseconds, microseconds since 1970-01-01 UTC) itself. Zero and partial dates become NULL.
  */
 export function dateTimeCodec(dataType: 'date' | 'datetime' | 'timestamp', fractionDigits: number): Codec {
   const kind: DateTimeKind =
@@ -143,7 +156,7 @@ export function dateTimeCodec(dataType: 'date' | 'datetime' | 'timestamp', fract
     toParameter(value, column) {
       const text = expectString(value, column, dataType.toUpperCase());
       if (isZeroOrPartialDate(text)) return NULLED;
-      return spec.toValue(parseDateTimeMicros(text, column));
+      return spec.toValue(parseDateTimeParts(text, column));
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { DuckDBAppender, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { NULLED } from './codec.js';
 
 /**
  * A column default normalised across flavours: `none` (no default), `null`, `literal` with the
@@ -65,6 +66,12 @@ export interface ColumnPlan {
   append(appender: DuckDBAppender, value: unknown): AppendOutcome;
   /** The same conversion as a bindable parameter value, for the INSERT fallback path. */
   toParameter(value: unknown): { value: DuckDBValue | null; nulled: boolean };
+  /**
+   * The same conversion without the wrapper object, for filling DataChunk vectors: the value
+   * (which `DuckDBVector.setItem` of `type` accepts), null for NULL, or `NULLED` for a zero or
+   * partial date stored as NULL.
+   */
+  toItem(value: unknown): DuckDBValue | null | typeof NULLED;
 }
 
 export interface TablePlan {

@@ -51,6 +51,23 @@ function keyTerm(column: SourceColumn): KeyTerm {
 export interface PageQuery {
   sql: string;
   values: unknown[];
+  /** True when a column may arrive as BIT or GEOMETRY, which the reader must take as raw bytes. */
+  rawByteColumns: boolean;
+}
+
+/**
+ * Data types whose text-protocol values mysql2 parses correctly without a `typeCast` function.
+ * BIT and GEOMETRY are missing on purpose: they need the raw bytes. A type missing by accident
+ * only costs speed.
+ */
+const PLAIN_TEXT_TYPES = new Set([
+  'tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real',
+  'date', 'datetime', 'timestamp', 'time', 'year', 'char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext',
+  'enum', 'set', 'json', 'uuid', 'inet4', 'inet6', 'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
+]);
+
+function hasRawByteColumns(table: SourceTable): boolean {
+  return table.columns.some((column) => !PLAIN_TEXT_TYPES.has(column.dataType.toLowerCase()));
 }
 
 /**
@@ -70,7 +87,8 @@ export function pageQuery(table: SourceTable, after: readonly unknown[] | null, 
 
   const from = `SELECT ${selectList(table.columns)} FROM ${quoteMysqlIdentifier(table.name)}`;
   const orderBy = ` ORDER BY ${terms.map((term) => term.expression).join(', ')} LIMIT ?`;
-  if (after === null) return { sql: from + orderBy, values: [limit] };
+  const rawByteColumns = hasRawByteColumns(table);
+  if (after === null) return { sql: from + orderBy, values: [limit], rawByteColumns };
   if (after.length !== terms.length) {
     throw new Error(`key cursor of table ${table.name} has ${after.length} values for ${terms.length} key columns`);
   }
@@ -80,7 +98,7 @@ export function pageQuery(table: SourceTable, after: readonly unknown[] | null, 
   const first = terms[0]!;
   const leading = terms.length > 1 ? `${first.expression} >= ${first.placeholder} AND ` : '';
   const leadingValues = terms.length > 1 ? [after[0]] : [];
-  return { sql: `${from} WHERE ${leading}${predicate}${orderBy}`, values: [...leadingValues, ...values, limit] };
+  return { sql: `${from} WHERE ${leading}${predicate}${orderBy}`, values: [...leadingValues, ...values, limit], rawByteColumns };
 }
 
 /** `k_i > ? OR (k_i = ? AND <rest>)`, parenthesised from the second level on. */
@@ -96,5 +114,5 @@ function expandedPredicate(terms: KeyTerm[], after: readonly unknown[], index: n
 
 /** Builds the query that reads every row of a keyless table in one statement. */
 export function fullScanQuery(table: SourceTable): PageQuery {
-  return { sql: `SELECT ${selectList(table.columns)} FROM ${quoteMysqlIdentifier(table.name)}`, values: [] };
+  return { sql: `SELECT ${selectList(table.columns)} FROM ${quoteMysqlIdentifier(table.name)}`, values: [], rawByteColumns: hasRawByteColumns(table) };
 }

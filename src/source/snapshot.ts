@@ -1,8 +1,9 @@
 import type { Connection as CallbackConnection } from 'mysql2';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, RowDataPacket, TypeCast } from 'mysql2/promise';
 import type { Logger } from '../logging/index.js';
 import type { Flavour, SourceTable } from './discovery.js';
 import { fullScanQuery, pageQuery, type PageQuery } from './select-sql.js';
+import { readBatches } from './row-batches.js';
 import { isTransientSourceError, type RetryPolicy } from './source-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,9 +21,20 @@ export interface SourceSnapshot {
   readPage(table: SourceTable, after: readonly unknown[] | null, limit: number): AsyncIterable<unknown[]>;
   /** Every row of a keyless table in one streamed SELECT. */
   readAll(table: SourceTable): AsyncIterable<unknown[]>;
+  /**
+   * `readPage` in batches: each batch holds the rows received since the previous one, so a
+   * consumer awaits once per batch instead of once per row. Batches are bounded by the stream's
+   * buffer, about `STREAM_HIGH_WATER_MARK` rows.
+   */
+  readPageBatches(table: SourceTable, after: readonly unknown[] | null, limit: number): AsyncIterable<unknown[][]>;
+  /** `readAll` in batches, like `readPageBatches`. */
+  readAllBatches(table: SourceTable): AsyncIterable<unknown[][]>;
   /** Ends the transaction and returns the connection; safe to call twice. */
   release(): Promise<void>;
 }
+
+/** GEOMETRY and BIT arrive as raw bytes; everything else uses mysql2's text parsing. */
+const rawGeometryAndBit: TypeCast = (field, next) => (field.type === 'GEOMETRY' || field.type === 'BIT' ? field.buffer() : next());
 
 /** Rows buffered by the row stream before mysql2 pauses the socket. */
 const STREAM_HIGH_WATER_MARK = 1024;
@@ -64,15 +76,24 @@ export class ConsistentSnapshot implements SourceSnapshot {
   }
 
   async *readPage(table: SourceTable, after: readonly unknown[] | null, limit: number): AsyncIterable<unknown[]> {
+    for await (const batch of this.readPageBatches(table, after, limit)) yield* batch;
+  }
+
+  async *readAll(table: SourceTable): AsyncIterable<unknown[]> {
+    for await (const batch of this.readAllBatches(table)) yield* batch;
+  }
+
+  async *readPageBatches(table: SourceTable, after: readonly unknown[] | null, limit: number): AsyncIterable<unknown[][]> {
     const keyIndexes = table.key.columns.map((name) => table.columns.findIndex((column) => column.name === name));
     let cursor = after;
     let remaining = limit;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        for await (const row of this.stream(pageQuery(table, cursor, remaining))) {
-          cursor = keyIndexes.map((index) => row[index]);
-          remaining -= 1;
-          yield row;
+        for await (const batch of this.stream(pageQuery(table, cursor, remaining))) {
+          const last = batch[batch.length - 1]!;
+          cursor = keyIndexes.map((index) => last[index]);
+          remaining -= batch.length;
+          yield batch;
         }
         return;
       } catch (error) {
@@ -82,12 +103,12 @@ export class ConsistentSnapshot implements SourceSnapshot {
     }
   }
 
-  async *readAll(table: SourceTable): AsyncIterable<unknown[]> {
+  async *readAllBatches(table: SourceTable): AsyncIterable<unknown[][]> {
     for (let attempt = 0, rowsRead = 0; ; attempt += 1) {
       try {
-        for await (const row of this.stream(fullScanQuery(table))) {
-          rowsRead += 1;
-          yield row;
+        for await (const batch of this.stream(fullScanQuery(table))) {
+          rowsRead += batch.length;
+          yield batch;
         }
         return;
       } catch (error) {
@@ -114,17 +135,17 @@ export class ConsistentSnapshot implements SourceSnapshot {
   }
 
   /**
-   * Streams the rows of one statement as arrays, bounded by the stream's high-water mark.
+   * Streams the rows of one statement as arrays, in batches bounded by the stream's high-water mark.
    * TODO(source): a peer that vanishes without closing the socket stalls the read forever; a
    * TCP keep-alive or an idle timer on the row stream would turn that into a lost connection.
    */
-  private async *stream(query: PageQuery): AsyncIterable<unknown[]> {
+  private async *stream(query: PageQuery): AsyncIterable<unknown[][]> {
     if (this.released) throw new Error('the source snapshot was released; open a new one');
     const connection = this.connection ?? (await this.reconnect());
     // The promise wrapper has no row stream; its `connection` is the callback connection underneath.
     const callbackConnection = connection.connection as unknown as CallbackConnection;
     const rows = callbackConnection
-      .query({ sql: query.sql, values: query.values, rowsAsArray: true })
+      .query({ sql: query.sql, values: query.values, rowsAsArray: true, ...(query.rawByteColumns ? { typeCast: rawGeometryAndBit } : {}) })
       .stream({ highWaterMark: STREAM_HIGH_WATER_MARK });
     // mysql2 reports a lost connection to the connection, not to a query without a callback,
     // so without this listener the row stream would wait forever.
@@ -132,7 +153,7 @@ export class ConsistentSnapshot implements SourceSnapshot {
     callbackConnection.once('error', onConnectionError);
     let finished = false;
     try {
-      for await (const row of rows as AsyncIterable<unknown[]>) yield row;
+      yield* readBatches(rows);
       finished = true;
     } finally {
       callbackConnection.removeListener('error', onConnectionError);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mysql, { type Pool, type PoolOptions, type RowDataPacket, type TypeCast } from 'mysql2/promise';
+import mysql, { type Pool, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
 import type { Config } from '../config/index.js';
 import { DucklingError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
@@ -20,9 +20,6 @@ export interface PingResult {
   flavour: Flavour;
   latencyMs: number;
 }
-
-/** GEOMETRY and BIT arrive as raw bytes; everything else uses mysql2's text parsing. */
-const rawGeometryAndBit: TypeCast = (field, next) => (field.type === 'GEOMETRY' || field.type === 'BIT' ? field.buffer() : next());
 
 /**
  * One source database: a mysql2 pool with lossless result options, schema discovery and
@@ -139,7 +136,8 @@ function poolOptions(parsed: ParsedConnection, config: Config): PoolOptions {
     multipleStatements: false,
     // LOCAL INFILE off: the client never offers to send local files.
     flags: ['-LOCAL_FILES'],
-    typeCast: rawGeometryAndBit,
+    // No pool-wide typeCast: a typeCast function costs every field of every row, so the snapshot
+    // reader installs one only on queries of tables with BIT or GEOMETRY columns.
     ssl: tlsOptions(parsed),
   };
 }

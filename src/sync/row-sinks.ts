@@ -1,6 +1,6 @@
-import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBVector, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdentifier } from '../replica/index.js';
-import { ValueConversionError, type TablePlan } from '../catalog/index.js';
+import { NULLED, ValueConversionError, type ColumnPlan, type TablePlan } from '../catalog/index.js';
 
 /**
  * An Appender or INSERT failure that is not a value conversion. The load retries once through
@@ -21,8 +21,8 @@ export class NullCounter {
     this.byColumn = { ...initial };
   }
 
-  add(column: string): void {
-    this.byColumn[column] = (this.byColumn[column] ?? 0) + 1;
+  add(column: string, count = 1): void {
+    this.byColumn[column] = (this.byColumn[column] ?? 0) + count;
   }
 
   get total(): number {
@@ -32,49 +32,74 @@ export class NullCounter {
 
 /** Destination of converted rows: the staging table, through the Appender or through INSERT. */
 export interface RowSink {
+  /**
+   * Takes one source row. A sink may buffer rows and convert them later, so a conversion
+   * failure can surface at a later `append` or at `flush`, as `RowConversionError` naming its row.
+   */
   append(row: readonly unknown[]): Promise<void> | void;
   /** Makes every row appended so far durable in staging. */
   flush(): Promise<void>;
   close(): void;
 }
 
-/** Fast path: DuckDB's Appender on the load connection. */
+/** Rows per DataChunk: DuckDB's standard vector size. */
+const CHUNK_ROWS = DuckDBVector.standardSize();
+
+/**
+ * A value that failed conversion while a buffered row was copied into a DataChunk, with the row
+ * it belongs to, so the load can name that row's key.
+ */
+export class RowConversionError extends Error {
+  constructor(readonly row: readonly unknown[], readonly conversion: ValueConversionError) {
+    super(conversion.message, { cause: conversion });
+    this.name = 'RowConversionError';
+  }
+}
+
+/**
+ * Fast path: DuckDB's Appender on the load connection, fed one DataChunk per 2,048 rows. The
+ * rows are converted column by column into what each vector stores (numbers, bigints, scaled
+ * decimals, epoch units, strings), so DuckDB casts nothing. Each converted value is dropped
+ * right after it is copied, so it dies young instead of being promoted by the garbage collector.
+ */
 export class AppenderSink implements RowSink {
+  private readonly rows: (readonly unknown[])[] = new Array<readonly unknown[]>(CHUNK_ROWS);
+  private bufferedRows = 0;
+
   private constructor(
     private readonly appender: DuckDBAppender,
+    private readonly chunk: DuckDBDataChunk,
     private readonly plan: TablePlan,
     private readonly nulls: NullCounter,
   ) {}
 
   static async create(connection: DuckDBConnection, staging: string, plan: TablePlan, nulls: NullCounter): Promise<AppenderSink> {
     try {
-      return new AppenderSink(await connection.createAppender(staging, 'main'), plan, nulls);
+      const appender = await connection.createAppender(staging, 'main');
+      if (appender.columnCount !== plan.columns.length) {
+        appender.closeSync();
+        throw new Error(`staging table ${staging} has ${appender.columnCount} columns but the type plan has ${plan.columns.length}`);
+      }
+      // The chunk takes the staging table's own column types, so the Appender never casts it.
+      const types = Array.from({ length: appender.columnCount }, (_, index) => appender.columnType(index));
+      return new AppenderSink(appender, DuckDBDataChunk.create(types), plan, nulls);
     } catch (error) {
       throw new SinkFailure('appender', error);
     }
   }
 
+  /**
+   * Buffers the row. The conversion runs when the chunk fills or at `flush`, and both throw
+   * `RowConversionError` for a value the plan cannot store.
+   */
   append(row: readonly unknown[]): void {
-    const columns = this.plan.columns;
-    for (let index = 0; index < columns.length; index += 1) {
-      const column = columns[index]!;
-      let outcome: 'ok' | 'nulled';
-      try {
-        outcome = column.append(this.appender, row[index]);
-      } catch (error) {
-        if (error instanceof ValueConversionError) throw error;
-        throw new SinkFailure('appender', error);
-      }
-      if (outcome === 'nulled') this.nulls.add(column.name);
-    }
-    try {
-      this.appender.endRow();
-    } catch (error) {
-      throw new SinkFailure('appender', error);
-    }
+    this.rows[this.bufferedRows] = row;
+    this.bufferedRows += 1;
+    if (this.bufferedRows === CHUNK_ROWS) this.appendChunk();
   }
 
   async flush(): Promise<void> {
+    this.appendChunk();
     try {
       this.appender.flushSync();
     } catch (error) {
@@ -88,6 +113,47 @@ export class AppenderSink implements RowSink {
     } catch {
       // Closing after a failed append raises the same failure again, and the load already reports it.
     }
+  }
+
+  /** Converts the buffered rows into the chunk's vectors and hands the chunk to the Appender. */
+  private appendChunk(): void {
+    const rowCount = this.bufferedRows;
+    if (rowCount === 0) return;
+    this.bufferedRows = 0;
+    try {
+      this.chunk.reset();
+      this.chunk.rowCount = rowCount;
+      const columns = this.plan.columns;
+      for (let index = 0; index < columns.length; index += 1) {
+        this.fillVector(this.chunk.getColumnVector(index), columns[index]!, index, rowCount);
+      }
+      this.appender.appendDataChunk(this.chunk);
+    } catch (error) {
+      if (error instanceof RowConversionError) throw error;
+      throw new SinkFailure('appender', error);
+    }
+  }
+
+  private fillVector(vector: DuckDBVector, column: ColumnPlan, columnIndex: number, rowCount: number): void {
+    const rows = this.rows;
+    let nulled = 0;
+    for (let rowIndex = 0; rowIndex < rowCount; rowIndex += 1) {
+      const row = rows[rowIndex]!;
+      let item: DuckDBValue | null | typeof NULLED;
+      try {
+        item = column.toItem(row[columnIndex]);
+      } catch (error) {
+        if (error instanceof ValueConversionError) throw new RowConversionError(row, error);
+        throw error;
+      }
+      if (item === NULLED) {
+        nulled += 1;
+        item = null;
+      }
+      vector.setItem(rowIndex, item);
+    }
+    vector.flush();
+    if (nulled > 0) this.nulls.add(column.name, nulled);
   }
 }
 

@@ -5,7 +5,7 @@ import type { Replica } from '../replica/index.js';
 import { quoteIdentifier } from '../replica/index.js';
 import type { Logger } from '../logging/index.js';
 import { describeKey } from './key-codec.js';
-import { AppenderSink, InsertSink, NullCounter, type RowSink } from './row-sinks.js';
+import { AppenderSink, InsertSink, NullCounter, RowConversionError, type RowSink } from './row-sinks.js';
 import { saveSession, type LoadSession } from './sessions.js';
 import { countRows, createStagingTable } from './staging.js';
 import { WatermarkTracker } from './watermark.js';
@@ -107,10 +107,7 @@ class LoadStream {
 
   async run(): Promise<void> {
     if (this.keyIndexes.length === 0) {
-      for await (const row of this.snapshot.readAll(this.context.table)) {
-        const pending = this.accept(row);
-        if (pending) await pending;
-      }
+      for await (const batch of this.snapshot.readAllBatches(this.context.table)) await this.acceptBatch(batch);
     } else {
       await this.readPages();
     }
@@ -121,13 +118,20 @@ class LoadStream {
     const limit = this.context.batchSize;
     for (;;) {
       let pageRows = 0;
-      for await (const row of this.snapshot.readPage(this.context.table, this.lastKey, limit)) {
-        pageRows += 1;
-        const pending = this.accept(row);
-        if (pending) await pending;
+      for await (const batch of this.snapshot.readPageBatches(this.context.table, this.lastKey, limit)) {
+        pageRows += batch.length;
+        await this.acceptBatch(batch);
       }
       this.context.onRows(this.session.rowsLoaded + this.sinceFlush);
       if (pageRows < limit) return;
+    }
+  }
+
+  /** Appends the rows of one batch, awaiting only where a row's append or flush returns a promise. */
+  private async acceptBatch(batch: readonly unknown[][]): Promise<void> {
+    for (const row of batch) {
+      const pending = this.accept(row);
+      if (pending) await pending;
     }
   }
 
@@ -163,11 +167,16 @@ class LoadStream {
     return undefined;
   }
 
-  /** Adds the row's key to a conversion failure. Other errors pass unchanged. */
-  private describeFailure(error: unknown, row: unknown[]): unknown {
-    if (!(error instanceof ValueConversionError)) return error;
+  /**
+   * Adds the row's key to a conversion failure. The Appender sink reports a failure with the
+   * buffered row it belongs to, which can be earlier than the row being appended. Other errors
+   * pass unchanged.
+   */
+  private describeFailure(error: unknown, appended: readonly unknown[]): unknown {
+    const [conversion, row] = error instanceof RowConversionError ? [error.conversion, error.row] : [error, appended];
+    if (!(conversion instanceof ValueConversionError)) return error;
     const key = describeKey(this.context.plan.keyColumns, this.keyIndexes.map((index) => row[index]));
-    return new ConversionFailure(key, error);
+    return new ConversionFailure(key, conversion);
   }
 
   /** Key of the last appended row, or the starting cursor before the first row. */
@@ -182,7 +191,11 @@ class LoadStream {
    * stops the load here, except after the last row, where the swap follows instead.
    */
   private async checkpoint({ final }: { final: boolean }): Promise<void> {
-    await this.sink.flush();
+    try {
+      await this.sink.flush();
+    } catch (error) {
+      throw this.describeFailure(error, this.lastRow ?? []);
+    }
     this.session = {
       ...this.session,
       cursor: this.lastKey,

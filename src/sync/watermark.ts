@@ -25,21 +25,30 @@ export function chooseWatermarkColumn(plan: TablePlan, candidates: readonly stri
  * values the row read last has the greatest key.
  */
 export class WatermarkTracker {
+  /** Row of the greatest pair seen by this tracker; its mark is built when read, not per row. */
+  private row: readonly unknown[] | null = null;
+  private value: string | null;
+
   constructor(
     private readonly columnIndex: number,
     private readonly keyIndexes: readonly number[],
-    private current: WatermarkMark | null,
-  ) {}
+    private readonly initial: WatermarkMark | null,
+  ) {
+    this.value = initial?.value ?? null;
+  }
 
   observe(row: readonly unknown[]): void {
     const raw = row[this.columnIndex];
     if (raw === null || raw === undefined) return;
-    const value = String(raw);
-    if (this.current !== null && value < this.current.value) return;
-    this.current = { value, key: this.keyIndexes.map((index) => row[index]) };
+    const value = typeof raw === 'string' ? raw : String(raw);
+    if (this.value !== null && value < this.value) return;
+    this.value = value;
+    this.row = row;
   }
 
   get mark(): WatermarkMark | null {
-    return this.current;
+    const row = this.row;
+    if (row === null || this.value === null) return this.initial;
+    return { value: this.value, key: this.keyIndexes.map((index) => row[index]) };
   }
 }

@@ -11,6 +11,7 @@ import { encodeValue, type EncodedValue } from '../../src/catalog/encode.js';
 import { planTable, type TablePlan } from '../../src/catalog/index.js';
 import { quoteIdentifier } from '../../src/replica/index.js';
 import type { SourceDatabase, SourceTable } from '../../src/source/index.js';
+import { AppenderSink, NullCounter } from '../../src/sync/row-sinks.js';
 import { testSource } from '../harness/mariadb.js';
 import { collect, openSource, openTestReplica } from './../source/helpers.js';
 
@@ -249,6 +250,25 @@ async function loadThroughAppender(connection: DuckDBConnection, table: SourceTa
   return nulled;
 }
 
+/** Loads the same rows through the full-sync sink, which fills DataChunks from `toItem`; returns the nulled count. */
+async function loadThroughChunks(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<number> {
+  const columns = plan.columns.map((column) => `${quoteIdentifier(column.name)} ${column.duckdbType}`).join(', ');
+  await connection.run(`CREATE TABLE main.${quoteIdentifier(staging)} (${columns})`);
+  const nulls = new NullCounter();
+  const sink = await AppenderSink.create(connection, staging, plan, nulls);
+  const snapshot = await source.openSnapshot();
+  try {
+    for await (const batch of snapshot.readPageBatches(table, null, 1000)) {
+      for (const row of batch) sink.append(row);
+    }
+    await sink.flush();
+  } finally {
+    sink.close();
+    await snapshot.release();
+  }
+  return nulls.total;
+}
+
 /** Loads the same rows through toParameter and a typed INSERT, the fallback path. */
 async function loadThroughInsert(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<void> {
   const columns = plan.columns.map((column) => `${quoteIdentifier(column.name)} ${column.duckdbType}`).join(', ');
@@ -296,6 +316,10 @@ describe('type fidelity', () => {
         const expectedNulled = fidelity.expected.filter((value) => typeof value === 'object' && value !== null && 'nulled' in value).length;
         assert.equal(nulled, expectedNulled, 'values reported as nulled');
         assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_a`, 'v'), 'appender');
+
+        const chunkNulled = await loadThroughChunks(connection, table, plan, `__duckling_stage_${fidelity.name}_c`);
+        assert.equal(chunkNulled, expectedNulled, 'values reported as nulled by the chunk sink');
+        assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_c`, 'v'), 'chunks');
 
         await loadThroughInsert(connection, table, plan, `__duckling_stage_${fidelity.name}_i`);
         assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_i`, 'v'), 'insert');

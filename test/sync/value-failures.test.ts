@@ -73,3 +73,30 @@ test('invalid date fails table', async () => {
   assert.equal(logs.total, 1);
   assert.match(logs.logs[0]?.error_message ?? '', /2024-02-30/);
 });
+
+test('mid-chunk failure names row', async () => {
+  // The Appender sink converts a whole chunk at once, so the failing row is not the last one read.
+  const server = await testSource();
+  const schema = await server.createSchema('sync_mid');
+  const connection = await server.connect(schema);
+  const directory = tempDirectory();
+  const midTarget = await openTarget(directory, server.url(schema));
+  const midService = new SyncService({ config: syncConfig(directory), logger: silentLogger() });
+  try {
+    await connection.query(`
+      SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+      CREATE TABLE mid (id INT PRIMARY KEY, d DATE);
+      INSERT INTO mid VALUES (1, '2024-01-01'), (2, '2023-02-29'), (3, '2024-01-03'), (4, '2024-01-04');
+    `);
+    const stats = await midService.startFullRun(midTarget, { trigger: 'manual' }).completion;
+    assert.equal(stats.failedTables, 1);
+    const message = stats.errors[0] ?? '';
+    assert.match(message, /column d/);
+    assert.match(message, /\(id=2\)/);
+    assert.match(message, /2023-02-29/);
+  } finally {
+    await midService.shutdown();
+    await midTarget.close();
+    await connection.end();
+  }
+});
