@@ -1,4 +1,4 @@
-import type { DuckDBAppender, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { ValueConversionError } from './value-conversion-error.js';
 
 /** Returned by a codec for a zero or partial date, which is stored as NULL and counted. */
@@ -8,15 +8,14 @@ export const NULLED = Symbol('nulled');
 export type KeyOrder = 'same' | 'different' | 'same-under-bin-collation';
 
 /**
- * Storage and conversion of one source type. `append` and `toParameter` receive non-null values
- * as the source reader returns them and throw `ValueConversionError` on a value they cannot
- * store exactly.
+ * Storage and conversion of one source type. `toParameter` receives a non-null value as the
+ * source reader returns it and returns the value a vector or parameter of `type` accepts, or
+ * `NULLED`. It throws `ValueConversionError` on a value it cannot store exactly.
  */
 export interface Codec {
   ddl: string;
   type: DuckDBType;
   keyOrder: KeyOrder;
-  append(appender: DuckDBAppender, value: unknown, column: string): typeof NULLED | void;
   toParameter(value: unknown, column: string): DuckDBValue | typeof NULLED;
 }
 

@@ -1,5 +1,4 @@
 export type {
-  AppendOutcome,
   ColumnDefault,
   ColumnPlan,
   KeyKind,

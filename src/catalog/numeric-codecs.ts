@@ -13,7 +13,6 @@ import {
   USMALLINT,
   UTINYINT,
   VARCHAR,
-  type DuckDBAppender,
   type DuckDBType,
 } from '@duckdb/node-api';
 import { expectBuffer, expectNumber, expectString, type Codec } from './codec.js';
@@ -26,16 +25,15 @@ interface SmallIntegerSpec {
   type: DuckDBType;
   min: number;
   max: number;
-  append(appender: DuckDBAppender, value: number): void;
 }
 
 const SMALL_INTEGERS: Record<`${SmallIntegerWidth}:${'signed' | 'unsigned'}`, SmallIntegerSpec> = {
-  'tinyint:signed': { ddl: 'TINYINT', type: TINYINT, min: -128, max: 127, append: (a, v) => a.appendTinyInt(v) },
-  'tinyint:unsigned': { ddl: 'UTINYINT', type: UTINYINT, min: 0, max: 255, append: (a, v) => a.appendUTinyInt(v) },
-  'smallint:signed': { ddl: 'SMALLINT', type: SMALLINT, min: -32768, max: 32767, append: (a, v) => a.appendSmallInt(v) },
-  'smallint:unsigned': { ddl: 'USMALLINT', type: USMALLINT, min: 0, max: 65535, append: (a, v) => a.appendUSmallInt(v) },
-  'int:signed': { ddl: 'INTEGER', type: INTEGER, min: -2147483648, max: 2147483647, append: (a, v) => a.appendInteger(v) },
-  'int:unsigned': { ddl: 'UINTEGER', type: UINTEGER, min: 0, max: 4294967295, append: (a, v) => a.appendUInteger(v) },
+  'tinyint:signed': { ddl: 'TINYINT', type: TINYINT, min: -128, max: 127 },
+  'tinyint:unsigned': { ddl: 'UTINYINT', type: UTINYINT, min: 0, max: 255 },
+  'smallint:signed': { ddl: 'SMALLINT', type: SMALLINT, min: -32768, max: 32767 },
+  'smallint:unsigned': { ddl: 'USMALLINT', type: USMALLINT, min: 0, max: 65535 },
+  'int:signed': { ddl: 'INTEGER', type: INTEGER, min: -2147483648, max: 2147483647 },
+  'int:unsigned': { ddl: 'UINTEGER', type: UINTEGER, min: 0, max: 4294967295 },
 };
 
 /** TINYINT … INT, signed or unsigned (MEDIUMINT uses the INT width). */
@@ -52,7 +50,6 @@ export function smallIntegerCodec(width: SmallIntegerWidth, unsigned: boolean): 
     ddl: spec.ddl,
     type: spec.type,
     keyOrder: 'same',
-    append: (appender, value, column) => spec.append(appender, check(value, column)),
     toParameter: (value, column) => check(value, column),
   };
 }
@@ -64,8 +61,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
- * BIGINT arrives as a digit string (bigNumberStrings). `append` passes it to DuckDB's exact text
- * cast; `toParameter` parses it into a bigint, through a double when it has at most 15 digits.
+ * BIGINT arrives as a digit string (bigNumberStrings). `toParameter` parses it into a bigint,
+ * through a double when it has at most 15 digits.
  */
 export function bigIntegerCodec(unsigned: boolean): Codec {
   const pattern = unsigned ? UNSIGNED_DIGITS : SIGNED_DIGITS;
@@ -80,7 +77,6 @@ export function bigIntegerCodec(unsigned: boolean): Codec {
     ddl,
     type: unsigned ? UBIGINT : BIGINT,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendVarchar(text(value, column)),
     toParameter: (value, column) => {
       const small = typeof value === 'string' ? parseSmallInteger(value, unsigned) : null;
       if (small !== null) return BigInt(small);
@@ -136,9 +132,8 @@ function parseSmallDecimal(text: string, scale: number): number | null {
 }
 
 /**
- * DECIMAL(p,s). Up to 38 digits it is a DuckDB DECIMAL: `append` passes the source text to
- * DuckDB's exact cast, and `toParameter` builds the scaled integer itself. Wider values are kept
- * as VARCHAR holding the source text with exactly s decimals.
+ * DECIMAL(p,s). Up to 38 digits it is a DuckDB DECIMAL, and `toParameter` builds the scaled
+ * integer itself. Wider values are kept as VARCHAR holding the source text with exactly s decimals.
  */
 export function decimalCodec(precision: number, scale: number): Codec {
   const pattern = scale === 0 ? /^-?[0-9]+$/ : new RegExp(`^-?[0-9]+\\.[0-9]{${scale}}$`);
@@ -155,7 +150,6 @@ export function decimalCodec(precision: number, scale: number): Codec {
       ddl: 'VARCHAR',
       type: VARCHAR,
       keyOrder: 'different',
-      append: (appender, value, column) => appender.appendVarchar(text(value, column)),
       toParameter: (value, column) => text(value, column),
     };
   }
@@ -163,7 +157,6 @@ export function decimalCodec(precision: number, scale: number): Codec {
     ddl: `DECIMAL(${precision},${scale})`,
     type: DECIMAL(precision, scale),
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendVarchar(text(value, column)),
     toParameter: (value, column) => {
       const small = typeof value === 'string' ? parseSmallDecimal(value, scale) : null;
       if (small !== null) return new DuckDBDecimalValue(BigInt(small), precision, scale);
@@ -188,7 +181,6 @@ export function floatCodec(): Codec {
     ddl: 'FLOAT',
     type: FLOAT,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendFloat(check(value, column)),
     toParameter: (value, column) => check(value, column),
   };
 }
@@ -198,7 +190,6 @@ export function doubleCodec(): Codec {
     ddl: 'DOUBLE',
     type: DOUBLE,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendDouble(expectNumber(value, column)),
     toParameter: (value, column) => expectNumber(value, column),
   };
 }
@@ -211,7 +202,6 @@ export function bitCodec(bits: number): Codec {
       ddl: 'BOOLEAN',
       type: BOOLEAN,
       keyOrder: 'same',
-      append: (appender, value, column) => appender.appendBoolean(bool(value, column)),
       toParameter: (value, column) => bool(value, column),
     };
   }
@@ -226,7 +216,6 @@ export function bitCodec(bits: number): Codec {
     ddl: 'UBIGINT',
     type: UBIGINT,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendUBigInt(unsigned(value, column)),
     toParameter: (value, column) => unsigned(value, column),
   };
 }
@@ -242,7 +231,6 @@ export function yearCodec(): Codec {
     ddl: 'SMALLINT',
     type: SMALLINT,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendSmallInt(check(value, column)),
     toParameter: (value, column) => check(value, column),
   };
 }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DucklingError, errorMessage } from '../errors/index.js';
+import { DucklingError } from '../errors/index.js';
 import { NULLED, type Codec } from './codec.js';
 import { bigIntegerCodec, bitCodec, decimalCodec, doubleCodec, floatCodec, smallIntegerCodec, yearCodec } from './numeric-codecs.js';
 import { dateTimeCodec, timeCodec } from './temporal-codecs.js';
 import { blobCodec, jsonCodec, uuidCodec, varcharCodec } from './text-codecs.js';
 import type { ColumnPlan, SourceColumn, TableDefinition, TablePlan } from './types.js';
-import { ValueConversionError } from './value-conversion-error.js';
 
 const GEOMETRY_TYPES = new Set([
   'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
@@ -107,21 +106,6 @@ function columnPlan(column: SourceColumn, codec: Codec): ColumnPlan {
     sourceType: column.columnType,
     duckdbType: codec.ddl,
     type: codec.type,
-    append(appender, value) {
-      if (value === null || value === undefined) {
-        appender.appendNull();
-        return 'ok';
-      }
-      let outcome: ReturnType<Codec['append']>;
-      try {
-        outcome = codec.append(appender, value, name);
-      } catch (error) {
-        throw asConversionError(error, name, value);
-      }
-      if (outcome !== NULLED) return 'ok';
-      appender.appendNull();
-      return 'nulled';
-    },
     toParameter(value) {
       if (value === null || value === undefined) return { value: null, nulled: false };
       const converted = codec.toParameter(value, name);
@@ -132,20 +116,6 @@ function columnPlan(column: SourceColumn, codec: Codec): ColumnPlan {
       return codec.toParameter(value, name);
     },
   };
-}
-
-/**
- * DuckDB's appender casts text to the column type and throws a conversion error when the text
- * does not fit (an invalid calendar date such as 2021-02-30 stored under ALLOW_INVALID_DATES).
- * Other appender failures pass through unchanged, so the caller can tell them apart.
- */
-function asConversionError(error: unknown, column: string, value: unknown): unknown {
-  if (error instanceof ValueConversionError) return error;
-  const message = errorMessage(error);
-  if (/conversion error|could not convert|out of range|invalid input/i.test(message)) {
-    return new ValueConversionError(column, value, message, { cause: error });
-  }
-  return error;
 }
 
 /** SHA-256 over the normalised column definitions and the key, as hex. */

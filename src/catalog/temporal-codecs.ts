@@ -16,7 +16,6 @@ import {
 import { NULLED, expectString, type Codec } from './codec.js';
 import { ValueConversionError } from './value-conversion-error.js';
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
 const TIME = /^(-)?(\d{1,3}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
 
 /** True for `0000-00-00` and dates with a zero month or day, which DuckDB cannot hold. */
@@ -39,7 +38,8 @@ export function parseDateTimeMicros(text: string, column: string): bigint {
 
 /**
  * Splits a date or datetime text into its parts, reading digits by character code because a
- * full sync parses millions of these. Accepts exactly what `DATE_TIME` matches.
+ * full sync parses millions of these. Accepts `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` and the latter
+ * with a fraction of 1 to 6 digits.
  */
 function parseDateTimeParts(text: string, column: string): DateTimeParts {
   const length = text.length;
@@ -128,10 +128,9 @@ function epochMicros(parts: DateTimeParts): bigint {
 }
 
 /**
- * DATE, DATETIME(n) and TIMESTAMP(n), read as text (dateStrings). `append` passes the text to
- * DuckDB's exact cast, TIMESTAMP text (UTC, because the source session runs with time_zone
- * '+00:00') with an explicit `+00` offset. `toParameter` computes the same stored value (days or
- * seconds, milliseconds, microseconds since 1970-01-01 UTC) itself. Zero and partial dates become NULL.
+ * DATE, DATETIME(n) and TIMESTAMP(n), read as text (dateStrings). `toParameter` computes the stored
+ * value itself: days, or seconds, milliseconds or microseconds since 1970-01-01. TIMESTAMP text is
+ * UTC, because the source session runs with time_zone '+00:00'. Zero and partial dates become NULL.
  */
 export function dateTimeCodec(dataType: 'date' | 'datetime' | 'timestamp', fractionDigits: number): Codec {
   const kind: DateTimeKind =
@@ -141,18 +140,11 @@ export function dateTimeCodec(dataType: 'date' | 'datetime' | 'timestamp', fract
     : fractionDigits <= 3 ? 'datetime-ms'
     : 'datetime-us';
   const spec = DATE_TIME_KINDS[kind];
-  const suffix = kind === 'timestamp' ? '+00' : '';
 
   return {
     ddl: spec.ddl,
     type: spec.type,
     keyOrder: 'same',
-    append(appender, value, column) {
-      const text = expectString(value, column, dataType.toUpperCase());
-      if (isZeroOrPartialDate(text)) return NULLED;
-      if (!DATE_TIME.test(text)) throw new ValueConversionError(column, value, `not a ${dataType.toUpperCase()} value`);
-      appender.appendVarchar(text + suffix);
-    },
     toParameter(value, column) {
       const text = expectString(value, column, dataType.toUpperCase());
       if (isZeroOrPartialDate(text)) return NULLED;
@@ -179,7 +171,6 @@ export function timeCodec(): Codec {
     ddl: 'INTERVAL',
     type: INTERVAL,
     keyOrder: 'same',
-    append: (appender, value, column) => appender.appendInterval(interval(value, column)),
     toParameter: (value, column) => interval(value, column),
   };
 }

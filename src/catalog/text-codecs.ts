@@ -15,7 +15,6 @@ export function varcharCodec(keyOrder: KeyOrder): Codec {
     ddl: 'VARCHAR',
     type: VARCHAR,
     keyOrder,
-    append: (appender, value, column) => appender.appendVarchar(expectString(value, column, 'a string')),
     toParameter: (value, column) => expectString(value, column, 'a string'),
   };
 }
@@ -35,7 +34,6 @@ export function jsonCodec(): Codec {
     ddl: 'JSON',
     type: JSON_TYPE,
     keyOrder: 'different',
-    append: (appender, value, column) => appender.appendVarchar(canonical(value, column)),
     toParameter: (value, column) => canonical(value, column),
   };
 }
@@ -46,7 +44,6 @@ export function blobCodec(keyOrder: KeyOrder): Codec {
     ddl: 'BLOB',
     type: BLOB,
     keyOrder,
-    append: (appender, value, column) => appender.appendBlob(expectBuffer(value, column)),
     toParameter: (value, column) => new DuckDBBlobValue(expectBuffer(value, column)),
   };
 }
@@ -63,7 +60,6 @@ export function uuidCodec(): Codec {
     type: UUID,
     // MariaDB stores version-1 UUIDs with their time fields swapped, so its order can differ from DuckDB's 128-bit order.
     keyOrder: 'different',
-    append: (appender, value, column) => appender.appendVarchar(text(value, column)),
     toParameter: (value, column) => DuckDBUUIDValue.fromUint128(BigInt(`0x${text(value, column).replace(/-/g, '')}`)),
   };
 }

@@ -1,4 +1,4 @@
-import type { DuckDBAppender, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { NULLED } from './codec.js';
 
 /**
@@ -46,9 +46,6 @@ export interface TableDefinition {
   key: { columns: string[]; kind: KeyKind };
 }
 
-/** Outcome of appending one value: `nulled` when a zero or partial date became NULL. */
-export type AppendOutcome = 'ok' | 'nulled';
-
 /** Storage type and value conversion of one source column in DuckDB. */
 export interface ColumnPlan {
   name: string;
@@ -59,12 +56,10 @@ export interface ColumnPlan {
   /** The same type as a node-api type object, for typed parameter binding. */
   type: DuckDBType;
   /**
-   * Appends one source value (as the source reader returns it) to the appender. Returns
-   * `nulled` when a zero or partial date became NULL. Throws `ValueConversionError` when the
-   * value cannot be stored losslessly.
+   * Converts one source value (as the source reader returns it) into a bindable parameter value
+   * for the INSERT fallback path. `nulled` is true when a zero or partial date became NULL.
+   * Throws `ValueConversionError` when the value cannot be stored losslessly.
    */
-  append(appender: DuckDBAppender, value: unknown): AppendOutcome;
-  /** The same conversion as a bindable parameter value, for the INSERT fallback path. */
   toParameter(value: unknown): { value: DuckDBValue | null; nulled: boolean };
   /**
    * The same conversion without the wrapper object, for filling DataChunk vectors: the value

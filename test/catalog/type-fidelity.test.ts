@@ -1,6 +1,7 @@
 // Every row of the type mapping with edge values, loaded from the private MariaDB through the
 // snapshot reader and the type plan into a real replica, then read back through the value
-// encoder. The test process runs under a non-UTC TZ and TIMESTAMP rows are inserted under a
+// encoder. Each table is loaded twice: through the full sync's DataChunk sink and through the
+// INSERT fallback. The test process runs under a non-UTC TZ and TIMESTAMP rows are inserted under a
 // +05:30 session zone, so neither zone may leak into the stored values.
 process.env.TZ = 'America/New_York';
 
@@ -228,29 +229,7 @@ after(async () => {
   await replicaHandle?.close();
 });
 
-/** Loads a table through snapshot, plan and Appender into a staging table; returns the nulled count. */
-async function loadThroughAppender(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<number> {
-  const columns = plan.columns.map((column) => `${quoteIdentifier(column.name)} ${column.duckdbType}`).join(', ');
-  await connection.run(`CREATE TABLE main.${quoteIdentifier(staging)} (${columns})`);
-  const snapshot = await source.openSnapshot();
-  const appender = await connection.createAppender(staging, 'main');
-  let nulled = 0;
-  try {
-    for (const row of await collect(snapshot.readPage(table, null, 1000))) {
-      plan.columns.forEach((column, index) => {
-        if (column.append(appender, row[index]) === 'nulled') nulled += 1;
-      });
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-    await snapshot.release();
-  }
-  return nulled;
-}
-
-/** Loads the same rows through the full-sync sink, which fills DataChunks from `toItem`; returns the nulled count. */
+/** Loads a table through snapshot, plan and the full-sync sink, which fills DataChunks from `toItem`, and returns the nulled count. */
 async function loadThroughChunks(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<number> {
   const columns = plan.columns.map((column) => `${quoteIdentifier(column.name)} ${column.duckdbType}`).join(', ');
   await connection.run(`CREATE TABLE main.${quoteIdentifier(staging)} (${columns})`);
@@ -269,21 +248,25 @@ async function loadThroughChunks(connection: DuckDBConnection, table: SourceTabl
   return nulls.total;
 }
 
-/** Loads the same rows through toParameter and a typed INSERT, the fallback path. */
-async function loadThroughInsert(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<void> {
+/** Loads the same rows through `toParameter` and a typed INSERT, the fallback path, and returns the nulled count. */
+async function loadThroughInsert(connection: DuckDBConnection, table: SourceTable, plan: TablePlan, staging: string): Promise<number> {
   const columns = plan.columns.map((column) => `${quoteIdentifier(column.name)} ${column.duckdbType}`).join(', ');
   await connection.run(`CREATE TABLE main.${quoteIdentifier(staging)} (${columns})`);
   const placeholders = plan.columns.map((_, index) => `$${index + 1}`).join(', ');
+  const types = plan.columns.map((column) => column.type);
   const snapshot = await source.openSnapshot();
+  let nulled = 0;
   try {
     for (const row of await collect(snapshot.readPage(table, null, 1000))) {
-      const values = plan.columns.map((column, index) => column.toParameter(row[index]).value);
-      const types = plan.columns.map((column) => column.type);
+      const converted = plan.columns.map((column, index) => column.toParameter(row[index]));
+      nulled += converted.filter((parameter) => parameter.nulled).length;
+      const values = converted.map((parameter) => parameter.value);
       await connection.run(`INSERT INTO main.${quoteIdentifier(staging)} VALUES (${placeholders})`, values as DuckDBValue[], types);
     }
   } finally {
     await snapshot.release();
   }
+  return nulled;
 }
 
 async function readEncoded(connection: DuckDBConnection, staging: string, column: string): Promise<EncodedValue[]> {
@@ -312,16 +295,14 @@ describe('type fidelity', () => {
       assert.equal(plan.columns[1]?.duckdbType, fidelity.duckdbType, 'planned DuckDB type');
 
       await replicaHandle.replica.withWriter(async (connection) => {
-        const nulled = await loadThroughAppender(connection, table, plan, `__duckling_stage_${fidelity.name}_a`);
         const expectedNulled = fidelity.expected.filter((value) => typeof value === 'object' && value !== null && 'nulled' in value).length;
-        assert.equal(nulled, expectedNulled, 'values reported as nulled');
-        assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_a`, 'v'), 'appender');
 
         const chunkNulled = await loadThroughChunks(connection, table, plan, `__duckling_stage_${fidelity.name}_c`);
         assert.equal(chunkNulled, expectedNulled, 'values reported as nulled by the chunk sink');
         assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_c`, 'v'), 'chunks');
 
-        await loadThroughInsert(connection, table, plan, `__duckling_stage_${fidelity.name}_i`);
+        const insertNulled = await loadThroughInsert(connection, table, plan, `__duckling_stage_${fidelity.name}_i`);
+        assert.equal(insertNulled, expectedNulled, 'values reported as nulled by the INSERT path');
         assertValues(fidelity, await readEncoded(connection, `__duckling_stage_${fidelity.name}_i`, 'v'), 'insert');
       });
     });
@@ -333,9 +314,13 @@ describe('type fidelity', () => {
     assert.equal(table.columns[2]?.generationExpression?.replace(/`/g, ''), 'a * 2');
     const plan = planTable(table);
     await replicaHandle.replica.withWriter(async (connection) => {
-      await loadThroughAppender(connection, table, plan, '__duckling_stage_generated');
-      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated', 'doubled'), [42, null]);
-      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated', 'label'), ['n21', null]);
+      await loadThroughChunks(connection, table, plan, '__duckling_stage_generated_c');
+      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated_c', 'doubled'), [42, null], 'chunks');
+      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated_c', 'label'), ['n21', null], 'chunks');
+
+      await loadThroughInsert(connection, table, plan, '__duckling_stage_generated_i');
+      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated_i', 'doubled'), [42, null], 'insert');
+      assert.deepEqual(await readEncoded(connection, '__duckling_stage_generated_i', 'label'), ['n21', null], 'insert');
     });
   });
 
