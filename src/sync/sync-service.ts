@@ -117,7 +117,7 @@ export class SyncService {
     if (!sourceTable) {
       const hint = target.excludedTables.includes(table)
         ? ': it is excluded by EXCLUDED_TABLES or the database\'s excludedTables'
-        : ': it is not a base table of the source schema; GET /api/validation/mysql-tables lists the source tables';
+        : ': it is not a base table of the source schema; check the spelling and case of the name';
       throw new DucklingError('DUCKLING_TABLE_NOT_FOUND', { table, db: target.databaseId, hint });
     }
 
