@@ -90,19 +90,19 @@ async function prepareSource(options, onStarted) {
   return startDemoSource({ sakilaDir, shopScale: options.shopScale, log, onStarted });
 }
 
-function printInstructions({ envValues, envFile, keyFile, logFile, source, sql }) {
+function printInstructions({ envValues, envFile, keyFile, logFile, source, sql, stopping }) {
   const baseUrl = envValues.DUCKLING_URL;
   const body = JSON.stringify({ sql: CURL_QUERIES[source.dataset] });
   const lines = [
     '',
-    'Duckling demo is running.',
+    stopping ? 'Duckling demo synced; it stops now because of --no-serve. Without it, the server keeps running:' : 'Duckling demo is running.',
     `  Source      ${source.summary}${source.server ? ` in a private MariaDB on ${source.server.host}:${source.server.port}` : ''}`,
     `  API         ${baseUrl}/api/tables`,
     `  Health      ${baseUrl}/health/ready`,
     `  Settings    ${display(envFile)} (contains the API key)`,
     `  Server log  ${display(logFile)}`,
     '',
-    'Try it from another terminal in this directory:',
+    stopping ? 'While a demo server runs, try from another terminal in this directory:' : 'Try it from another terminal in this directory:',
     `  export DUCKLING_API_KEY=$(cat ${display(keyFile)})`,
     `  curl -s -H "Authorization: Bearer $DUCKLING_API_KEY" ${baseUrl}/api/tables`,
     `  curl -s -H "Authorization: Bearer $DUCKLING_API_KEY" -H 'Content-Type: application/json' \\`,
@@ -187,7 +187,7 @@ async function main() {
     const sql = SAMPLE_QUERIES[source.dataset];
     log('sample query through the CLI:');
     const queryCode = await runCli(root, envFile, envValues, ['query', sql]);
-    printInstructions({ envValues, envFile, keyFile, logFile, source, sql });
+    printInstructions({ envValues, envFile, keyFile, logFile, source, sql, stopping: options.exitAfterSync });
 
     if (options.exitAfterSync) {
       await cleanup();

@@ -65,6 +65,7 @@ export class DatabaseRegistry {
     }
     const records = parsed as DatabaseRecord[];
     logger.info({ file: filePath, databases: records.map((record) => record.id) }, 'registry loaded');
+    warnIfSeedIgnored(records, config, filePath, logger);
     return new DatabaseRegistry(filePath, config.dataPath, records);
   }
 
@@ -124,4 +125,18 @@ async function moveAsideCorrupted(filePath: string): Promise<string> {
   const target = `${filePath}.corrupted.${stamp}`;
   await rename(filePath, target);
   return target;
+}
+
+/**
+ * MYSQL_CONNECTION_STRING only seeds a registry that does not exist yet, so an edited value would
+ * otherwise be ignored without a word. The values are compared, never logged.
+ */
+function warnIfSeedIgnored(records: DatabaseRecord[], config: Config, filePath: string, logger: Logger): void {
+  const seed = config.mysql.connectionString;
+  const seeded = records.find((record) => record.id === DEFAULT_DATABASE_ID);
+  if (!seed || !seeded || seeded.mysqlConnectionString === seed) return;
+  logger.warn(
+    { file: filePath, databaseId: DEFAULT_DATABASE_ID },
+    'MYSQL_CONNECTION_STRING differs from the registry and is ignored; edit the connection string in databases.json (with the server stopped) or delete the file to seed it again',
+  );
 }

@@ -42,3 +42,25 @@ test('sync exits 1 when a table fails', async (t) => {
   assert.match(run.stdout, /1 succeeded, 1 failed, 0 skipped/);
   assert.match(run.stderr, /1 of 2 tables failed: __duckling_bad/);
 });
+
+test('sync names an unreachable source', async (t) => {
+  const dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-cli-down-'));
+  const apiKey = randomBytes(32).toString('hex');
+  // Port 9 (discard) has no listener on loopback, so the source refuses every connection.
+  const config = loadConfig(
+    { DATA_PATH: dataPath, MYSQL_CONNECTION_STRING: 'mysql://reader:secret-pw@127.0.0.1:9/shop', DUCKLING_API_KEY: apiKey, PORT: '0', HOST: '127.0.0.1', DUCKDB_MEMORY_LIMIT: '512MB' },
+    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
+  );
+  const duckling = createDuckling(config, { logger: silentLogger() });
+  await duckling.start();
+  t.after(async () => {
+    await duckling.stop();
+    rmSync(dataPath, { recursive: true, force: true });
+  });
+
+  const run = await runCli(['sync'], { env: { DUCKLING_URL: duckling.httpAddress!, DUCKLING_API_KEY: apiKey } });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /failed before loading any table: .*127\.0\.0\.1:9/);
+  assert.doesNotMatch(run.stderr + run.stdout, /secret-pw/);
+  assert.doesNotMatch(run.stdout, /\(run\)/);
+});

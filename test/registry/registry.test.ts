@@ -143,3 +143,33 @@ describe('writeFileAtomic', () => {
     assert.deepEqual(await readdir(dataPath), []);
   });
 });
+
+describe('registry seed changes', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'duckling-registry-seed-'));
+  });
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  test('changed seed is warned about', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('../../src/logging/index.js');
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+    const logger = createLogger({ level: 'info', version: 'test', destination });
+
+    const first = loadConfig({ DATA_PATH: directory, MYSQL_CONNECTION_STRING: 'mysql://app:old-pw@127.0.0.1:3306/shop' }, { cwd: directory });
+    await DatabaseRegistry.load({ config: first, logger });
+    const second = loadConfig({ DATA_PATH: directory, MYSQL_CONNECTION_STRING: 'mysql://app:new-pw@127.0.0.1:3306/shop' }, { cwd: directory });
+    const registry = await DatabaseRegistry.load({ config: second, logger });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    assert.equal(registry.get('default')?.mysqlConnectionString, 'mysql://app:old-pw@127.0.0.1:3306/shop');
+    const output = lines.join('');
+    assert.match(output, /MYSQL_CONNECTION_STRING differs from the registry and is ignored/);
+    assert.ok(!output.includes('old-pw'));
+    assert.ok(!output.includes('new-pw'));
+  });
+});

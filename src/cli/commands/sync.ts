@@ -68,9 +68,16 @@ async function syncFull(context: CliContext, client: DucklingHttpClient, wait: b
     renderer.stop();
   }
 
+  // A run that failed as a whole (source unreachable, unsafe drop) logs one row without a table.
+  const runFailure = rows.find((row) => row.table === RUN_LEVEL_ROW);
+  if (runFailure) throw new CliError(`Sync run ${runId} failed before loading any table: ${runFailure.error ?? 'no reason recorded'}`);
+
   printSummary(output, runId, rows);
   failIfAnyFailed(rows);
 }
+
+/** Table name of the summary row that stands for the whole run. */
+const RUN_LEVEL_ROW = '(run)';
 
 /**
  * Follows `/api/sync/events` until the run is no longer in progress, and returns the last progress
@@ -121,7 +128,7 @@ async function runSummary(client: DucklingHttpClient, runId: string): Promise<Su
   return page.logs
     .filter((log) => log.run_id === runId)
     .map((log) => ({
-      table: log.table_name ?? '(run)',
+      table: log.table_name ?? RUN_LEVEL_ROW,
       status: log.status,
       recordsProcessed: Number(log.records_processed),
       durationMs: Number(log.duration_ms),
