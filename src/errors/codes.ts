@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   DUCKLING_AUTH_INVALID: { status: 401, template: 'Invalid credentials: {detail}' },
   DUCKLING_QUERY_READ_ONLY: {
     status: 403,
-    template: 'Statement rejected: {reason}; the replica is read-only, so send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement',
+    template: 'Statement rejected: {reason}. Queries may only read the replica\'s tables: send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement that reads no files',
   },
   DUCKLING_NOT_FOUND: { status: 404, template: 'Route {method} {url} not found' },
   DUCKLING_DATABASE_NOT_FOUND: { status: 404, template: 'Database "{db}" not found{hint}' },

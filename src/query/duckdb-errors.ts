@@ -25,7 +25,9 @@ export function toQueryError(error: unknown): DucklingError {
   if (error instanceof DucklingError) return error;
   const message = errorMessage(error);
   if (message.startsWith('Permission Error')) {
-    return new DucklingError('DUCKLING_QUERY_READ_ONLY', { reason: message }, { cause: error });
+    // DuckDB appends the statement with a caret under the failing call; the first line says it all.
+    const firstLine = message.split('\n', 1)[0]!.trim();
+    return new DucklingError('DUCKLING_QUERY_READ_ONLY', { reason: firstLine }, { cause: error });
   }
   if (SERVER_ERROR_TYPES.some((type) => message.startsWith(type))) {
     return new DucklingError('DUCKLING_INTERNAL', { detail: `DuckDB failed: ${message}` }, { cause: error });
