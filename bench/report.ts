@@ -94,6 +94,8 @@ function querySection(results: BenchResults): string[] {
       `(${verdict(overhead <= REST_OVERHEAD_TARGET)}).`,
     `- Round trip of \`SELECT 1\` through \`POST /api/query\`, the fixed cost REST adds to each query: ` +
       `${ms(results.restSelectOne.medianMs)} ms (median of ${results.restSelectOne.runs}).`,
+    `- The in-process column is DuckDB alone on the replica file, so it bounds what any server can reach on this ` +
+      `machine; the slowest query (${slowest(results)}) takes the largest share of the sum.`,
     '',
     '### Statements',
     '',
@@ -134,7 +136,7 @@ export function renderReport(results: BenchResults): string {
     `- DuckDB memory: \`DUCKDB_MEMORY_LIMIT=${results.duckdbMemoryLimit}\` for the server, and the same \`memory_limit\` for the`,
     '  in-process instance, which also has the server\'s `preserve_insertion_order=false`. REST requests carry the',
     '  API key, and the server runs with `RATE_LIMIT_QUERY_MAX`, `RATE_LIMIT_WRITE_MAX` and `RATE_LIMIT_MONITORING_MAX`',
-    '  raised to 1,000,000 so that no request can be limited.',
+    '  raised to 1,000,000 so that no request can be limited when rate limiting is on.',
     '',
     ...syncSection(results),
     '',
@@ -142,4 +144,11 @@ export function renderReport(results: BenchResults): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** Name of the query with the largest in-process median. */
+function slowest(results: BenchResults): string {
+  let worst = results.queries[0]!;
+  for (const timing of results.queries) if (timing.duckdbMs > worst.duckdbMs) worst = timing;
+  return worst.name;
 }
