@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { testSource } from '../harness/mariadb.js';
-import { readJson, startDuckling } from './harness.js';
+import { readJson, startDuckling } from '../harness/duckling.js';
 
 describe('createDuckling', () => {
   test('unavailable replica is isolated', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { testSource } from '../harness/mariadb.js';
-import { postJson, readJson, startDuckling, TEST_API_KEY, type RunningDuckling } from './harness.js';
+import { postJson, readJson, startDuckling, TEST_API_KEY, type RunningDuckling } from '../harness/duckling.js';
 import { readServerSentEvents } from './sse-reader.js';
 
 /** Row counts of the Sakila sample database. */

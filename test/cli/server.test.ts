@@ -1,19 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createDuckling, type Duckling } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/logging/index.js';
+import { startDuckling, TEST_API_KEY, type RunningDuckling } from '../harness/duckling.js';
 import { testSource } from '../harness/mariadb.js';
 import { runCli } from './run-cli.js';
 
 const SAKILA_TABLE_COUNT = 16;
-const apiKey = randomBytes(32).toString('hex');
-let duckling: Duckling;
-let dataPath: string;
+const apiKey = TEST_API_KEY;
+let server: RunningDuckling;
 let url: string;
 
 /** Environment of a CLI run against the test server. */
@@ -23,28 +16,12 @@ function serverEnv(key: string | null = apiKey): Record<string, string> {
 
 before(async () => {
   const source = await testSource();
-  dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-cli-'));
-  const config = loadConfig(
-    {
-      DATA_PATH: dataPath,
-      MYSQL_CONNECTION_STRING: source.url('sakila'),
-      DUCKLING_API_KEY: apiKey,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DUCKDB_MEMORY_LIMIT: '1GB',
-      AUTO_START_SYNC: 'false',
-      LOG_LEVEL: 'silent',
-    },
-    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
-  );
-  duckling = createDuckling(config, { logger: silentLogger() });
-  await duckling.start();
-  url = duckling.httpAddress!;
+  server = await startDuckling({ MYSQL_CONNECTION_STRING: source.url('sakila'), DUCKDB_MEMORY_LIMIT: '1GB' });
+  url = server.url;
 });
 
 after(async () => {
-  await duckling?.stop();
-  rmSync(dataPath, { recursive: true, force: true });
+  await server?.stop();
 });
 
 test('sync prints JSON-lines progress off a TTY', async () => {

@@ -1,12 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createDuckling } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/logging/index.js';
+import { startDuckling, TEST_API_KEY } from '../harness/duckling.js';
 import { testSource } from '../harness/mariadb.js';
 import { runCli } from './run-cli.js';
 
@@ -22,20 +16,10 @@ test('sync exits 1 when a table fails', async (t) => {
     await connection.end();
   }
 
-  const dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-cli-fail-'));
-  const apiKey = randomBytes(32).toString('hex');
-  const config = loadConfig(
-    { DATA_PATH: dataPath, MYSQL_CONNECTION_STRING: source.url(schema), DUCKLING_API_KEY: apiKey, PORT: '0', HOST: '127.0.0.1', DUCKDB_MEMORY_LIMIT: '512MB', AUTO_START_SYNC: 'false' },
-    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
-  );
-  const duckling = createDuckling(config, { logger: silentLogger() });
-  await duckling.start();
-  t.after(async () => {
-    await duckling.stop();
-    rmSync(dataPath, { recursive: true, force: true });
-  });
+  const server = await startDuckling({ MYSQL_CONNECTION_STRING: source.url(schema) });
+  t.after(() => server.stop());
 
-  const run = await runCli(['sync'], { env: { DUCKLING_URL: duckling.httpAddress!, DUCKLING_API_KEY: apiKey } });
+  const run = await runCli(['sync'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stdout, /^__duckling_bad\s+error\s/m);
   assert.match(run.stdout, /^good\s+success\s+2\s/m);
@@ -44,21 +28,11 @@ test('sync exits 1 when a table fails', async (t) => {
 });
 
 test('sync names an unreachable source', async (t) => {
-  const dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-cli-down-'));
-  const apiKey = randomBytes(32).toString('hex');
   // Port 9 (discard) has no listener on loopback, so the source refuses every connection.
-  const config = loadConfig(
-    { DATA_PATH: dataPath, MYSQL_CONNECTION_STRING: 'mysql://reader:secret-pw@127.0.0.1:9/shop', DUCKLING_API_KEY: apiKey, PORT: '0', HOST: '127.0.0.1', DUCKDB_MEMORY_LIMIT: '512MB' },
-    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
-  );
-  const duckling = createDuckling(config, { logger: silentLogger() });
-  await duckling.start();
-  t.after(async () => {
-    await duckling.stop();
-    rmSync(dataPath, { recursive: true, force: true });
-  });
+  const server = await startDuckling({ MYSQL_CONNECTION_STRING: 'mysql://reader:secret-pw@127.0.0.1:9/shop' });
+  t.after(() => server.stop());
 
-  const run = await runCli(['sync'], { env: { DUCKLING_URL: duckling.httpAddress!, DUCKLING_API_KEY: apiKey } });
+  const run = await runCli(['sync'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, /failed before loading any table: .*127\.0\.0\.1:9/);
   assert.doesNotMatch(run.stderr + run.stdout, /secret-pw/);

@@ -1,45 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createDuckling, type Duckling } from '../../src/app/index.js';
 import { DucklingClientError, DucklingConnectionError, DucklingHttpClient, type SyncEvent } from '../../src/client/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { silentLogger } from '../../src/logging/index.js';
+import { startDuckling, TEST_API_KEY, type RunningDuckling } from '../harness/duckling.js';
 import { testSource } from '../harness/mariadb.js';
 import { closedPort } from '../cli/run-cli.js';
 
-const apiKey = randomBytes(32).toString('hex');
-let duckling: Duckling;
-let dataPath: string;
+const apiKey = TEST_API_KEY;
+let server: RunningDuckling;
 let client: DucklingHttpClient;
 
 before(async () => {
   const source = await testSource();
-  dataPath = mkdtempSync(path.join(os.tmpdir(), 'duckling-client-'));
-  const config = loadConfig(
-    {
-      DATA_PATH: dataPath,
-      MYSQL_CONNECTION_STRING: source.url('sakila'),
-      DUCKLING_API_KEY: apiKey,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DUCKDB_MEMORY_LIMIT: '1GB',
-      AUTO_START_SYNC: 'false',
-      LOG_LEVEL: 'silent',
-    },
-    { envFile: path.join(dataPath, 'absent.env'), cwd: dataPath },
-  );
-  duckling = createDuckling(config, { logger: silentLogger() });
-  await duckling.start();
-  client = new DucklingHttpClient({ url: duckling.httpAddress!, apiKey });
+  server = await startDuckling({ MYSQL_CONNECTION_STRING: source.url('sakila'), DUCKDB_MEMORY_LIMIT: '1GB' });
+  client = new DucklingHttpClient({ url: server.url, apiKey });
 });
 
 after(async () => {
-  await duckling?.stop();
-  rmSync(dataPath, { recursive: true, force: true });
+  await server?.stop();
 });
 
 test('client syncs and reads tables', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readJson, startDuckling, TEST_API_KEY, TEST_PREVIOUS_KEY, type RunningDuckling } from '../app/harness.js';
+import { readJson, startDuckling, TEST_API_KEY, TEST_PREVIOUS_KEY, type RunningDuckling } from '../harness/duckling.js';
 
 // A server without databases: authentication runs before the database lookup, so a request that
 // passes it ends in 404 DUCKLING_DATABASE_NOT_FOUND.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { testSource } from '../harness/mariadb.js';
-import { readJson, startDuckling, TEST_API_KEY } from '../app/harness.js';
+import { readJson, startDuckling, TEST_API_KEY } from '../harness/duckling.js';
 
 test('stalled stream client is dropped', async () => {
   const source = await testSource();
