@@ -64,6 +64,31 @@ export function readMemoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Number(match[1]) / 1024;
 }
 
+/** CPU time (user + system) a process has used, in clock ticks, from /proc/<pid>/stat. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Waits until every process in `pids` used under 5 % of one CPU over a 500 ms window, or until
+ * `timeoutMs` passed. A sync leaves work behind (garbage collection in the server, buffer flushing
+ * in MariaDB), and timing queries during it would charge that work to the first engine timed.
+ */
+export async function waitForIdle(pids: number[], timeoutMs = 30_000): Promise<void> {
+  const windowMs = 500;
+  const ticksPerSecond = 100;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const before = pids.map(cpuTicks);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const busiest = Math.max(...pids.map((pid, index) => cpuTicks(pid) - before[index]!));
+    if (busiest / ticksPerSecond < 0.05 * (windowMs / 1000)) return;
+  }
+}
+
 async function postJson(server: BenchServer, route: string, body: unknown): Promise<unknown> {
   const response = await fetch(`${server.baseUrl}${route}`, {
     method: 'POST',

@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import mysql from 'mysql2/promise';
 // @ts-expect-error plain JavaScript module shared with the tests and the demo
 import { freePort, startPrivateMariaDb } from '../scripts/lib/private-mariadb.mjs';
-import { readMemoryMiB, restQuery, runFullSync, startBenchServer, stopBenchServer, waitForReady, type BenchServer } from './duckling-server.js';
+import { readMemoryMiB, restQuery, runFullSync, startBenchServer, stopBenchServer, waitForIdle, waitForReady, type BenchServer } from './duckling-server.js';
 import { createOrders, streamAllOrders } from './orders.js';
 import { BENCH_QUERIES, firstDifference, normaliseRows, timeQuery, type NormalisedRows } from './queries.js';
 import { renderReport, type BenchResults, type QueryTiming } from './report.js';
@@ -122,7 +122,7 @@ function serverEnvironment(dataPath: string, port: number, mariadbPort: number, 
 }
 
 /** Starts the server, runs the full sync and the REST timings, and stops it again. */
-async function measureServer(options: BenchOptions, workDir: string, mariadbPort: number) {
+async function measureServer(options: BenchOptions, workDir: string, mariadbPort: number, mariadbPid: number) {
   const dataPath = path.join(workDir, 'data');
   mkdirSync(dataPath, { recursive: true });
   const env = serverEnvironment(dataPath, await freePort(), mariadbPort, options.memoryLimit);
@@ -155,6 +155,7 @@ async function measureServer(options: BenchOptions, workDir: string, mariadbPort
       errors: stats.errors,
     };
     console.log(`  ${(options.rows / (wallMs / 1000)).toFixed(0)} rows/s, peak RSS ${(peakRssBytes / 1e6).toFixed(0)} MB`);
+    await waitForIdle([server.child.pid as number, mariadbPid]);
     const rest = await restTimings(server, options.runs);
     // The round trip of a trivial statement is the fixed cost that REST adds to every query.
     const selectOne = await timeQuery(SELECT_ONE_RUNS, () => restQuery(server, 'SELECT 1'));
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
     const mariadbResults = await mariadbTimings(connection, options.runs);
     await connection.end();
 
-    const { sync, rest, restSelectOneMs, replicaFile } = await measureServer(options, workDir, mariadb.port);
+    const { sync, rest, restSelectOneMs, replicaFile } = await measureServer(options, workDir, mariadb.port, mariadb.pid as number);
     const inProcess = await inProcessTimings(replicaFile, options.memoryLimit, options.runs);
 
     const cpus = os.cpus();
