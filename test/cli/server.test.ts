@@ -130,11 +130,12 @@ test('missing key explains where to set it', async () => {
 test('status lists the database', async () => {
   const run = await runCli(['status'], { env: serverEnv() });
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^default\s+default\s+16\s+16\s+16\s+0\s/m);
+  assert.match(run.stdout, /^default\s+default\s+up\s+16\s+16\s+16\s+0\s/m);
 
   const json = await runCli(['status', '--json'], { env: serverEnv() });
-  const body = JSON.parse(json.stdout) as { databases: Array<{ databaseId: string; tables: { duckdb: number } }> };
+  const body = JSON.parse(json.stdout) as { databases: Array<{ databaseId: string; source: string; tables: { duckdb: number } }> };
   assert.equal(body.databases[0]?.databaseId, 'default');
+  assert.equal(body.databases[0]?.source, 'up');
   assert.equal(body.databases[0]?.tables.duckdb, SAKILA_TABLE_COUNT);
 });
 

@@ -37,4 +37,8 @@ test('sync names an unreachable source', async (t) => {
   assert.match(run.stderr, /failed before loading any table: .*127\.0\.0\.1:9/);
   assert.doesNotMatch(run.stderr + run.stdout, /secret-pw/);
   assert.doesNotMatch(run.stdout, /\(run\)/);
+
+  const status = await runCli(['status'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^default\s+default\s+down\s/m);
 });

@@ -10,6 +10,8 @@ interface DatabaseStatus {
   tables: SyncTableCounts | null;
   lastSyncAt: string | null;
   fileSizeBytes: number | null;
+  /** Reachability of the source from the server's health check: `up`, `down` or `unknown`. */
+  source: string;
   error: string | null;
 }
 
@@ -21,7 +23,10 @@ export function statusCommand(): Command {
       const context = createContext(this);
       const client = context.client();
       const server = await client.status();
-      const databases = await Promise.all(server.databases.map((database) => describeDatabase(client, database)));
+      const sources = await sourceStates(client);
+      const databases = await Promise.all(
+        server.databases.map((database) => describeDatabase(client, database, sources.get(database.databaseId) ?? 'unknown')),
+      );
       const output = context.output;
 
       if (output.json) {
@@ -36,10 +41,11 @@ export function statusCommand(): Command {
         return;
       }
       output.table(
-        ['Database', 'Name', 'Source tables', 'Replica tables', 'Synced', 'Pending', 'Last sync', 'Size'],
+        ['Database', 'Name', 'Source', 'Source tables', 'Replica tables', 'Synced', 'Pending', 'Last sync', 'Size'],
         databases.map((database) => [
           database.databaseId,
           database.name,
+          database.source === 'down' ? output.red('down') : database.source,
           ...(database.error
             ? [output.red(`error: ${database.error}`), '', '', '', '', '']
             : [
@@ -51,15 +57,15 @@ export function statusCommand(): Command {
                 formatBytes(database.fileSizeBytes),
               ]),
         ]),
-        ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right'],
+        ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'left', 'right'],
       );
     });
 }
 
 /** Adds the sync status of one database; a database the server could not read keeps its error. */
-async function describeDatabase(client: DucklingHttpClient, database: DatabaseStatusEntry): Promise<DatabaseStatus> {
+async function describeDatabase(client: DucklingHttpClient, database: DatabaseStatusEntry, source: string): Promise<DatabaseStatus> {
   if ('error' in database) {
-    return { databaseId: database.databaseId, name: database.name, tables: null, lastSyncAt: null, fileSizeBytes: null, error: database.error };
+    return { databaseId: database.databaseId, name: database.name, tables: null, lastSyncAt: null, fileSizeBytes: null, source, error: database.error };
   }
 
   const base: DatabaseStatus = {
@@ -68,6 +74,7 @@ async function describeDatabase(client: DucklingHttpClient, database: DatabaseSt
     tables: null,
     lastSyncAt: database.lastSyncAt,
     fileSizeBytes: database.fileSizeBytes,
+    source,
     error: null,
   };
   try {
@@ -76,6 +83,13 @@ async function describeDatabase(client: DucklingHttpClient, database: DatabaseSt
   } catch (error) {
     return { ...base, error: `sync status unavailable: ${(error as Error).message}` };
   }
+}
+
+/** Source reachability per database id from the admin `/health` body (cached by the server for 5 s). */
+async function sourceStates(client: DucklingHttpClient): Promise<Map<string, string>> {
+  const health = await client.health();
+  const databases = 'databases' in health ? health.databases : [];
+  return new Map(databases.map((database) => [database.databaseId, database.services.mysql]));
 }
 
 function formatBytes(bytes: number | null): string {
