@@ -119,3 +119,6 @@ export interface StatusBody {
   databases: DatabaseStatusEntry[];
   governor: Record<string, unknown>;
 }
+
+/** Bodies of `GET /api/sync/validate` and the `/api/validation/*` routes. */
+export type { MismatchedRange, TableValidation, ValidationReport, ValidationMode } from '../sync/validation/types.js';

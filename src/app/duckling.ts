@@ -2,14 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
-import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
+import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
-import { SyncService } from '../sync/index.js';
+import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
-import { DEFAULT_LOCK_RETRY, openDatabases, type LockRetryPolicy } from './open-databases.js';
+import { IdentityRecordingSyncService } from './identity-recording-sync.js';
+import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
 /** In-flight HTTP requests get this long to finish at shutdown before their connections are cut. */
@@ -40,11 +41,12 @@ type Phase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 export function createDuckling(config: Config, options: DucklingOptions): Duckling {
   const logger = options.logger;
-  const databases: DatabaseHandle[] = [];
-  const syncService = new SyncService({ config, logger });
+  let databases: DatabaseManager | null = null;
+  const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
+  const syncService = new IdentityRecordingSyncService({ config, logger });
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
-  const health = new HealthMonitor({ get: (id) => databases.find((db) => db.id === id), list: () => databases }, logger);
+  const health = new HealthMonitor(directory, logger);
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
@@ -64,14 +66,21 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
-      databases.push(...(await openDatabases({ config, logger, registry, lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY })));
+      databases = await DatabaseManager.open({
+        config,
+        logger,
+        registry,
+        lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
+        syncActivity: syncService,
+      });
 
       server = await createHttpServer({
         config,
         logger,
         version: DUCKLING_VERSION,
         startedAtMs: Date.now(),
-        databases: { get: (id) => databases.find((db) => db.id === id), list: () => databases },
+        databases: directory,
+        databaseAdmin: databases,
         sync: syncService,
         query: queryService,
         tables: tableService,
@@ -86,7 +95,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       throw error;
     }
     phase = 'running';
-    logger.info({ httpAddress, databases: databases.map((db) => db.id) }, 'duckling started');
+    logger.info({ httpAddress, databases: directory.list().map((db) => db.id) }, 'duckling started');
   }
 
   function stop(): Promise<void> {
@@ -103,12 +112,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );
     await queryService.shutdown();
-    for (const handle of databases) {
-      await handle.source?.close().catch((error: unknown) => logger.warn({ err: error, databaseId: handle.id }, 'source pool close failed'));
-    }
-    for (const handle of databases) {
-      await handle.replica?.close().catch((error: unknown) => logger.error({ err: error, databaseId: handle.id }, 'replica close failed'));
-    }
+    await databases?.closeAll();
 
     phase = 'stopped';
     httpAddress = null;

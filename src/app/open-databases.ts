@@ -6,6 +6,7 @@ import type { Logger } from '../logging/index.js';
 import type { DatabaseRecord, DatabaseRegistry } from '../registry/index.js';
 import { Replica } from '../replica/index.js';
 import { SourceDatabase } from '../source/index.js';
+import type { DatabaseSyncOptions } from '../sync/types.js';
 import { replicaShare, type ReplicaShare } from './resources.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -19,38 +20,50 @@ export const DEFAULT_LOCK_RETRY: LockRetryPolicy = { intervalMs: 2_000, timeoutM
 
 /**
  * Opens every database of the registry in parallel. A replica that cannot be opened is marked
- * unavailable (its routes answer 503) and the others continue; a connection string that cannot be
- * used leaves the replica readable and only its syncs fail.
+ * unavailable (its routes return 503) and the others continue; a connection string that cannot be
+ * used leaves the replica readable and only its syncs fail. Returns the handles and the memory
+ * and thread share each replica got, which databases added later get too.
  */
 export async function openDatabases(deps: {
   config: Config;
   logger: Logger;
   registry: DatabaseRegistry;
   lockRetry: LockRetryPolicy;
-}): Promise<DatabaseHandle[]> {
+}): Promise<{ handles: DatabaseHandle[]; share: ReplicaShare }> {
   const records = deps.registry.list();
   const share = replicaShare(deps.config, records.length);
   deps.logger.info({ databases: records.length, memoryLimitBytes: share.memoryLimitBytes, threads: share.threads }, 'opening replicas');
 
-  return Promise.all(
-    records.map(async (record) => {
-      // Replica and SourceDatabase add `databaseId` to their own child loggers, so they get the
-      // parent; a second binding would print the key twice.
-      const logger = deps.logger.child({ databaseId: record.id });
-      const filePath = deps.registry.replicaPath(record);
-      const opened = await openReplicaWithRetry({ ...deps, logger, componentLogger: deps.logger, record, filePath, share });
-      const source = createSource(deps.config, deps.logger, logger, record);
-      return {
-        id: record.id,
-        name: record.name,
-        excludedTables: mergeExcluded(deps.config.sync.excludedTables, record.sync?.excludedTables),
-        replica: opened.replica,
-        unavailableReason: opened.reason,
-        source: source.source,
-        sourceError: source.error,
-      } satisfies DatabaseHandle;
-    }),
-  );
+  const handles = await Promise.all(records.map((record) => openDatabase({ ...deps, record, share })));
+  return { handles, share };
+}
+
+/** Opens one database's replica (retrying a locked file) and creates its source pool. */
+export async function openDatabase(deps: {
+  config: Config;
+  logger: Logger;
+  registry: DatabaseRegistry;
+  lockRetry: LockRetryPolicy;
+  record: DatabaseRecord;
+  share: ReplicaShare;
+}): Promise<DatabaseHandle> {
+  const { record } = deps;
+  // Replica and SourceDatabase add `databaseId` to their own child loggers, so they get the
+  // parent; a second binding would print the key twice.
+  const logger = deps.logger.child({ databaseId: record.id });
+  const filePath = deps.registry.replicaPath(record);
+  const opened = await openReplicaWithRetry({ ...deps, logger, componentLogger: deps.logger, filePath });
+  const source = createSource(deps.config, deps.logger, logger, record);
+  return {
+    id: record.id,
+    name: record.name,
+    excludedTables: mergeExcluded(deps.config.sync.excludedTables, record.sync?.excludedTables),
+    syncOptions: syncOptionsOf(record),
+    replica: opened.replica,
+    unavailableReason: opened.reason,
+    source: source.source,
+    sourceError: source.error,
+  };
 }
 
 async function openReplicaWithRetry(options: {
@@ -92,7 +105,7 @@ async function openReplicaWithRetry(options: {
   }
 }
 
-function createSource(
+export function createSource(
   config: Config,
   componentLogger: Logger,
   logger: Logger,
@@ -118,10 +131,20 @@ function isLockConflict(message: string): boolean {
   return /could not set lock/i.test(message);
 }
 
-function mergeExcluded(global: readonly string[], own: readonly string[] | undefined): string[] {
+export function mergeExcluded(global: readonly string[], own: readonly string[] | undefined): string[] {
   return [...new Set([...global, ...(own ?? [])])];
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The per-database incremental settings of a record, already checked by the registry. */
+export function syncOptionsOf(record: DatabaseRecord): DatabaseSyncOptions {
+  const sync = record.sync ?? {};
+  return {
+    ...(sync.watermarkColumns ? { watermarkColumns: sync.watermarkColumns } : {}),
+    ...(sync.appendOnlyTables ? { appendOnlyTables: sync.appendOnlyTables } : {}),
+    ...(sync.lookbackSeconds !== undefined ? { lookbackSeconds: sync.lookbackSeconds } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { queryCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
+import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
 
 /**
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "duckling --help" or "duckling <command> --help" for usage)')
     .exitOverride();
 
-  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), genKeyCommand()]) {
+  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), genKeyCommand()]) {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     program.addCommand(command.showHelpAfterError(`(run "duckling ${command.name()} --help" for usage)`));
   }

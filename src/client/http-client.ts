@@ -18,6 +18,7 @@ import type {
   TableSchema,
   TableSyncResult,
 } from './types.js';
+import type { ValidateQuery, ValidationResponse } from './validation.js';
 
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
@@ -129,8 +130,24 @@ export class DucklingHttpClient {
     });
   }
 
-  /** Syncs one table and waits for its result. */
-  syncTable(table: string, mode: 'auto' | 'full' = 'auto'): Promise<TableSyncResult> {
+  /** Starts an incremental run in the background and returns its id (the server responds 202). */
+  syncIncremental(options: { async: true; allowMassDrop?: boolean }): Promise<SyncStartedBody>;
+  /** Runs an incremental sync and waits for its stats. */
+  syncIncremental(options?: { async?: false; allowMassDrop?: boolean }): Promise<SyncRunStats>;
+  syncIncremental(options: { async?: boolean; allowMassDrop?: boolean } = {}): Promise<SyncStartedBody | SyncRunStats> {
+    return this.json('/api/sync/incremental', {
+      method: 'POST',
+      scoped: true,
+      query: { async: options.async ?? false, allowMassDrop: options.allowMassDrop },
+      noTimeout: !options.async,
+    });
+  }
+
+  /**
+   * Syncs one table and waits for its result. `auto` and `incremental` merge the changed rows
+   * when the table has a stored watermark, else load it fully; `full` always loads it fully.
+   */
+  syncTable(table: string, mode: 'auto' | 'full' | 'incremental' = 'auto'): Promise<TableSyncResult> {
     return this.json(`/api/sync/table/${encodeURIComponent(table)}`, {
       method: 'POST',
       scoped: true,
@@ -149,6 +166,11 @@ export class DucklingHttpClient {
 
   syncLogs(filter: SyncLogQuery = {}): Promise<SyncLogPage> {
     return this.json('/api/sync-logs', { scoped: true, query: { ...filter } });
+  }
+
+  /** Compares the replica with its source; checksum mode reads both sides in full, so it has no timeout. */
+  syncValidate(query: ValidateQuery = {}): Promise<ValidationResponse> {
+    return this.json('/api/sync/validate', { scoped: true, query: { ...query }, noTimeout: true });
   }
 
   /**

@@ -2,3 +2,4 @@ export { DucklingHttpClient, type DucklingHttpClientOptions } from './http-clien
 export { DucklingClientError, DucklingConnectionError } from './errors.js';
 export { EventStreamParser, readEventStream, type ServerSentEvent } from './sse.js';
 export type * from './types.js';
+export type * from './validation.js';

@@ -40,6 +40,11 @@ export interface Config {
     tableConcurrency: number;
     excludedTables: string[];
     watermarkColumns: string[];
+    /** Rows per incremental keyset page. */
+    batchSize: number;
+    /** Rows between Appender flushes in incremental staging. */
+    appenderFlushInterval: number;
+    lookbackSeconds: number;
   };
   auth: {
     apiKey: string | null;
@@ -150,6 +155,9 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       tableConcurrency: get('SYNC_TABLE_CONCURRENCY'),
       excludedTables: get('EXCLUDED_TABLES'),
       watermarkColumns: get('WATERMARK_COLUMNS'),
+      batchSize: get('BATCH_SIZE'),
+      appenderFlushInterval: get('APPENDER_FLUSH_INTERVAL'),
+      lookbackSeconds: get('INCREMENTAL_LOOKBACK_SECONDS'),
     },
     auth: {
       apiKey: optional('DUCKLING_API_KEY'),

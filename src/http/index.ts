@@ -1,5 +1,11 @@
 export { createHttpServer, BODY_LIMIT_BYTES } from './server.js';
 export type {
+  ConnectionTestResult,
+  DatabaseAdminPort,
+  DatabaseChanges,
+  DatabaseStatus,
+  DatabaseView,
+  NewDatabaseInput,
   DatabaseDirectory,
   DatabaseHandle,
   HealthPort,

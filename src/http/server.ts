@@ -7,11 +7,13 @@ import { authPlugin } from './plugins/auth.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
+import { databaseRoutes } from './routes/databases.js';
 import { healthRoutes } from './routes/health.js';
 import { queryRoutes } from './routes/query.js';
 import { SseHub } from './routes/sse.js';
 import { syncLogRoutes, syncRoutes } from './routes/sync.js';
 import { tableRoutes } from './routes/tables.js';
+import { validationRoutes } from './routes/validation.js';
 import type { HttpDependencies } from './services.js';
 
 /** Request bodies are JSON up to 10 MiB; larger ones get 413. */
@@ -78,6 +80,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     await app.register(queryRoutes, { prefix, deps });
   }
   await app.register(syncLogRoutes, { prefix: '/api', deps });
+  await app.register(validationRoutes, { deps });
+  await app.register(databaseRoutes, { prefix: '/api', deps });
   await app.register(healthRoutes, { deps });
 
   return app;

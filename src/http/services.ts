@@ -8,9 +8,12 @@ import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
-import type { SourceDatabase } from '../source/index.js';
+import type { DatabaseSyncSettings } from '../registry/index.js';
+import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
+  DatabaseSyncOptions,
   FullRunOptions,
+  IncrementalRunOptions,
   SyncLogFilter,
   SyncLogPage,
   SyncProgress,
@@ -32,6 +35,8 @@ export interface DatabaseHandle {
   /** Null when the connection string could not be used; `sourceError` gives the cause. */
   readonly source: SourceDatabase | null;
   readonly sourceError: Error | null;
+  /** The record's incremental settings (`sync.watermarkColumns`, `appendOnlyTables`, `lookbackSeconds`). */
+  readonly syncOptions?: DatabaseSyncOptions;
 }
 
 export interface DatabaseDirectory {
@@ -39,8 +44,57 @@ export interface DatabaseDirectory {
   list(): readonly DatabaseHandle[];
 }
 
+/** `ready`: serving; `syncing`: a sync runs; `unavailable`: no replica; `source_error`: the connection string cannot be used. */
+export type DatabaseStatus = 'ready' | 'syncing' | 'unavailable' | 'source_error';
+
+/** One database in `GET /api/databases`: the record without its connection string. */
+export interface DatabaseView {
+  id: string;
+  name: string;
+  duckdbPath: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Parsed from the connection string, password left out; null when it cannot be parsed. */
+  mysql: SourceEndpoint | null;
+  sync: DatabaseSyncSettings;
+  status: DatabaseStatus;
+  /** Reason for the status `unavailable` or `source_error`. */
+  error?: string;
+}
+
+/** Body of `POST /api/databases`. */
+export interface NewDatabaseInput {
+  name: string;
+  mysqlConnectionString: string;
+  sync?: DatabaseSyncSettings;
+}
+
+/** Body of `PUT /api/databases/:id`; absent fields keep their value. */
+export interface DatabaseChanges {
+  name?: string;
+  mysqlConnectionString?: string;
+  sync?: DatabaseSyncSettings;
+}
+
+/** Body of `POST /api/databases/:id/test`. */
+export interface ConnectionTestResult {
+  success: boolean;
+  connections: { mysql: boolean; duckdb: boolean };
+  details: { mysqlVersion: string | null; latencyMs: number | null; error?: string };
+}
+
+/** Runtime changes of the registry; each takes effect at once. */
+export interface DatabaseAdminPort {
+  describeAll(): Promise<DatabaseView[]>;
+  create(input: NewDatabaseInput): Promise<DatabaseView>;
+  update(id: string, changes: DatabaseChanges, options: { resync: boolean }): Promise<DatabaseView>;
+  remove(id: string, options: { deleteFiles: boolean }): Promise<{ message: string }>;
+  testConnection(id: string): Promise<ConnectionTestResult>;
+}
+
 export interface SyncPort {
   startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle;
+  startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle;
   syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult>;
   progress(databaseId: string): SyncProgress;
   onProgress(listener: (databaseId: string, progress: SyncProgress) => void): () => void;
@@ -71,6 +125,7 @@ export interface HttpDependencies {
   /** `Date.now()` when the process started serving, for `uptime`. */
   startedAtMs: number;
   databases: DatabaseDirectory;
+  databaseAdmin: DatabaseAdminPort;
   sync: SyncPort;
   query: QueryPort;
   tables: TablePort;

@@ -5,6 +5,12 @@
 export interface DatabaseSyncSettings {
   /** Exact, case-sensitive source table names never synced or listed, on top of `EXCLUDED_TABLES`. */
   excludedTables?: string[];
+  /** Table name to the column incremental sync uses as its watermark. */
+  watermarkColumns?: Record<string, string>;
+  /** Tables read in id (insert-only) mode. */
+  appendOnlyTables?: string[];
+  /** Re-read window behind each watermark in seconds; overrides INCREMENTAL_LOOKBACK_SECONDS. */
+  lookbackSeconds?: number;
   [setting: string]: unknown;
 }
 
@@ -91,12 +97,24 @@ function validateSyncSettings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!isObject(value)) return [`${where}: sync must be an object, found ${describeType(value)}`];
 
-  const excluded = value.excludedTables;
-  if (excluded === undefined) return [];
-  if (!Array.isArray(excluded) || !excluded.every((name) => typeof name === 'string')) {
-    return [`${where}: sync.excludedTables must be an array of table names, found ${JSON.stringify(excluded)}`];
+  const problems: string[] = [];
+  for (const field of ['excludedTables', 'appendOnlyTables'] as const) {
+    const names = value[field];
+    if (names !== undefined && (!Array.isArray(names) || !names.every((name) => typeof name === 'string'))) {
+      problems.push(`${where}: sync.${field} must be an array of table names, found ${JSON.stringify(names)}`);
+    }
   }
-  return [];
+
+  const columns = value.watermarkColumns;
+  if (columns !== undefined && (!isObject(columns) || !Object.values(columns).every((column) => typeof column === 'string'))) {
+    problems.push(`${where}: sync.watermarkColumns must map table names to column names, found ${JSON.stringify(columns)}`);
+  }
+
+  const lookback = value.lookbackSeconds;
+  if (lookback !== undefined && !(typeof lookback === 'number' && Number.isInteger(lookback) && lookback >= 0)) {
+    problems.push(`${where}: sync.lookbackSeconds must be a whole number of seconds, 0 or more, found ${JSON.stringify(lookback)}`);
+  }
+  return problems;
 }
 
 function label(entry: Record<string, unknown>, index: number): string {

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { deriveDatabaseId } from './database-id.js';
 import { validateRecords, type DatabaseRecord } from './database-record.js';
 
 export const REGISTRY_FILE_NAME = 'databases.json';
@@ -26,10 +28,14 @@ export class RegistryError extends Error {
  * only ever rewritten whole and atomically (mode 0600).
  */
 export class DatabaseRegistry {
+  /** Rewrites of the file run one at a time, each from the records the previous one left. */
+  private writes: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly filePath: string,
     private readonly dataPath: string,
-    private readonly records: readonly DatabaseRecord[],
+    private readonly defaultReplicaFile: string,
+    private records: readonly DatabaseRecord[],
   ) {}
 
   /**
@@ -66,14 +72,14 @@ export class DatabaseRegistry {
     const records = parsed as DatabaseRecord[];
     logger.info({ file: filePath, databases: records.map((record) => record.id) }, 'registry loaded');
     warnIfSeedIgnored(records, config, filePath, logger);
-    return new DatabaseRegistry(filePath, config.dataPath, records);
+    return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), records);
   }
 
   private static async seed(config: Config, filePath: string, logger: Logger): Promise<DatabaseRegistry> {
     const connectionString = config.mysql.connectionString;
     if (!connectionString) {
       logger.info({ file: filePath }, 'no registry file and no MYSQL_CONNECTION_STRING; starting without databases');
-      return new DatabaseRegistry(filePath, config.dataPath, []);
+      return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), []);
     }
 
     const now = new Date().toISOString();
@@ -85,7 +91,7 @@ export class DatabaseRegistry {
       createdAt: now,
       updatedAt: now,
     };
-    const registry = new DatabaseRegistry(filePath, config.dataPath, [record]);
+    const registry = new DatabaseRegistry(filePath, config.dataPath, record.duckdbPath, [record]);
     await registry.save();
     logger.info({ file: filePath, databaseId: record.id }, 'registry created from MYSQL_CONNECTION_STRING');
     return registry;
@@ -104,9 +110,66 @@ export class DatabaseRegistry {
     return path.join(this.dataPath, record.duckdbPath);
   }
 
-  private async save(): Promise<void> {
-    await writeFileAtomic(this.filePath, `${JSON.stringify(this.records, null, 2)}\n`);
+  /**
+   * Picks the id and replica file name of a new database named `name` (see `deriveDatabaseId`).
+   * An id counts as taken when a record has it, or when its replica file is named by a record or
+   * already exists in `DATA_PATH`, so a file kept by an earlier deletion is never adopted.
+   */
+  allocate(name: string): { id: string; duckdbPath: string } {
+    const fileOf = (id: string) => (id === DEFAULT_DATABASE_ID ? this.defaultReplicaFile : `${id}.db`);
+    const isTaken = (id: string) => {
+      const file = fileOf(id);
+      return (
+        this.records.some((record) => record.id === id || record.duckdbPath === file) ||
+        existsSync(path.join(this.dataPath, file)) ||
+        existsSync(path.join(this.dataPath, `${file}.wal`))
+      );
+    };
+    const id = deriveDatabaseId(name, isTaken);
+    return { id, duckdbPath: fileOf(id) };
   }
+
+  /** Appends a record and rewrites the file; the record list changes only once the file is written. */
+  add(record: DatabaseRecord): Promise<void> {
+    return this.rewrite((records) => [...records, record]);
+  }
+
+  /** Replaces the record with the same id and rewrites the file. */
+  replace(record: DatabaseRecord): Promise<void> {
+    return this.rewrite((records) => {
+      if (!records.some((existing) => existing.id === record.id)) throw new Error(`database "${record.id}" is not in the registry`);
+      return records.map((existing) => (existing.id === record.id ? record : existing));
+    });
+  }
+
+  /** Removes the record with this id and rewrites the file. */
+  remove(id: string): Promise<void> {
+    return this.rewrite((records) => records.filter((record) => record.id !== id));
+  }
+
+  /**
+   * Computes the next record list from the current one, validates it with the load-time rules and
+   * writes it. A rejected list or a failed write leaves both the file and the list unchanged.
+   */
+  private rewrite(change: (records: readonly DatabaseRecord[]) => DatabaseRecord[]): Promise<void> {
+    const write = this.writes.then(async () => {
+      const next = change(this.records);
+      const problems = validateRecords(next);
+      if (problems.length > 0) throw new RegistryError(problems);
+      await writeFileAtomic(this.filePath, serialize(next));
+      this.records = next;
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  private async save(): Promise<void> {
+    await writeFileAtomic(this.filePath, serialize(this.records));
+  }
+}
+
+function serialize(records: readonly DatabaseRecord[]): string {
+  return `${JSON.stringify(records, null, 2)}\n`;
 }
 
 async function readRegistryText(filePath: string): Promise<string | null> {

@@ -4,7 +4,9 @@
 // keeps its first position.
 export { parseConnectionString, type ParsedConnection, type SourceEndpoint, type SslMode } from './connection-string.js';
 export { SourceDatabase, type SourceDatabaseOptions, type PingResult } from './source-database.js';
+export { type SourceIdentity } from './identity.js';
 export { normaliseDefault, type Flavour, type SourceTable } from './discovery.js';
 export { readBinlogPosition, type SourcePosition, type SourceSnapshot } from './snapshot.js';
 export { isTransientSourceError, isUnavailableError, toSourceError, withRetry, type RetryPolicy } from './source-errors.js';
-export { quoteMysqlIdentifier, pageQuery } from './select-sql.js';
+export { quoteMysqlIdentifier, pageQuery, selectList, hasRawByteColumns, type PageQuery } from './select-sql.js';
+export { watermarkPageQuery, type WatermarkBound } from './select-sql.js';

@@ -66,7 +66,7 @@ const PLAIN_TEXT_TYPES = new Set([
   'enum', 'set', 'json', 'uuid', 'inet4', 'inet6', 'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
 ]);
 
-function hasRawByteColumns(table: SourceTable): boolean {
+export function hasRawByteColumns(table: SourceTable): boolean {
   return table.columns.some((column) => !PLAIN_TEXT_TYPES.has(column.dataType.toLowerCase()));
 }
 
@@ -115,4 +115,48 @@ function expandedPredicate(terms: KeyTerm[], after: readonly unknown[], index: n
 /** Builds the query that reads every row of a keyless table in one statement. */
 export function fullScanQuery(table: SourceTable): PageQuery {
   return { sql: `SELECT ${selectList(table.columns)} FROM ${quoteMysqlIdentifier(table.name)}`, values: [], rawByteColumns: hasRawByteColumns(table) };
+}
+
+/**
+ * Lower bound of an incremental page on `(watermark, key…)`: `after` reads rows past the pair
+ * (`wm >= W AND (wm > W OR key > K)`), `lookback` reads every row with `wm >= W - L seconds`.
+ * `value` is the watermark as the source's own text, so the server does the arithmetic.
+ */
+export type WatermarkBound =
+  | { kind: 'after'; value: string; key: readonly unknown[] }
+  | { kind: 'lookback'; value: string; lookbackSeconds: number };
+
+/**
+ * Builds the query of one incremental page: rows ordered by `(watermark, key…)` from `bound`, at
+ * most `limit` of them. The pair comparison is expanded with a leading bound on the watermark,
+ * never a row constructor, so the server can use an index on the watermark column. Rows whose
+ * watermark is NULL never match.
+ */
+export function watermarkPageQuery(table: SourceTable, watermarkColumn: string, bound: WatermarkBound, limit: number): PageQuery {
+  const column = table.columns.find((candidate) => candidate.name === watermarkColumn);
+  if (!column) throw new Error(`watermark column ${watermarkColumn} is not a column of table ${table.name}`);
+  if (table.key.columns.length === 0) throw new Error(`table ${table.name} has no key; an incremental read needs one`);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`page size must be a positive integer, got ${limit}`);
+  const keyTerms = table.key.columns.map((name) => {
+    const keyColumn = table.columns.find((candidate) => candidate.name === name);
+    if (!keyColumn) throw new Error(`key column ${name} is not a column of table ${table.name}`);
+    return keyTerm(keyColumn);
+  });
+  const watermark: KeyTerm = { expression: quoteMysqlIdentifier(column.name), placeholder: '?' };
+  const terms = [watermark, ...keyTerms];
+
+  const from = `SELECT ${selectList(table.columns)} FROM ${quoteMysqlIdentifier(table.name)}`;
+  const orderBy = ` ORDER BY ${terms.map((term) => term.expression).join(', ')} LIMIT ?`;
+  const rawByteColumns = hasRawByteColumns(table);
+  if (bound.kind === 'lookback') {
+    const where = ` WHERE ${watermark.expression} >= ${watermark.placeholder} - INTERVAL ? SECOND`;
+    return { sql: from + where + orderBy, values: [bound.value, bound.lookbackSeconds, limit], rawByteColumns };
+  }
+  if (bound.key.length !== keyTerms.length) {
+    throw new Error(`key cursor of table ${table.name} has ${bound.key.length} values for ${keyTerms.length} key columns`);
+  }
+  const values: unknown[] = [];
+  const predicate = expandedPredicate(terms, [bound.value, ...bound.key], 0, values);
+  const leading = `${watermark.expression} >= ${watermark.placeholder} AND `;
+  return { sql: `${from} WHERE ${leading}${predicate}${orderBy}`, values: [bound.value, ...values, limit], rawByteColumns };
 }

@@ -29,6 +29,8 @@ export interface SourceSnapshot {
   readPageBatches(table: SourceTable, after: readonly unknown[] | null, limit: number): AsyncIterable<unknown[][]>;
   /** `readAll` in batches, like `readPageBatches`. */
   readAllBatches(table: SourceTable): AsyncIterable<unknown[][]>;
+  /** Rows of a statement the caller built (validation's ordered scans), in batches; a lost connection fails it. */
+  readQueryBatches(query: PageQuery): AsyncIterable<unknown[][]>;
   /** Ends the transaction and returns the connection; safe to call twice. */
   release(): Promise<void>;
 }
@@ -117,6 +119,10 @@ export class ConsistentSnapshot implements SourceSnapshot {
         await this.reopenAfter(error, attempt, table.name);
       }
     }
+  }
+
+  readQueryBatches(query: PageQuery): AsyncIterable<unknown[][]> {
+    return this.stream(query);
   }
 
   async release(): Promise<void> {

@@ -5,6 +5,7 @@ import { DucklingError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { parseConnectionString, type ParsedConnection, type SourceEndpoint } from './connection-string.js';
 import { discoverTables, type Flavour, type SourceTable } from './discovery.js';
+import { readSourceIdentity, type SourceIdentity } from './identity.js';
 import { ConsistentSnapshot, type SourceSnapshot } from './snapshot.js';
 import { toSourceError, withRetry, type RetryPolicy } from './source-errors.js';
 
@@ -67,6 +68,12 @@ export class SourceDatabase {
     const version = String(rows[0]?.version ?? '');
     this.flavourCache = flavourOf(version);
     return { version, flavour: this.flavourCache, latencyMs };
+  }
+
+  /** Reads the schema, flavour and server identity that tell this source apart from any other. */
+  async identify(): Promise<SourceIdentity> {
+    const flavour = await this.flavour();
+    return this.run(() => readSourceIdentity(this.pool, this.endpoint.schema, flavour), 'identify');
   }
 
   /** Base tables of the schema, sorted by name, without the excluded names (exact, case-sensitive). */

@@ -36,16 +36,10 @@ export async function runFullSync(context: FullRunContext): Promise<SyncRunStats
 
   let tables: SourceTable[];
   try {
-    tables = await discoverTables(target);
-    if (tables.length === 0) {
-      throw new DucklingError('DUCKLING_SYNC_UNSAFE', {
-        detail: `the source schema of database "${target.databaseId}" has no tables to sync (after exclusions); check the schema in the connection string and EXCLUDED_TABLES`,
-      });
-    }
-    await dropVanishedTables(context, new Set(tables.map((table) => table.name)));
+    tables = await discoverRunTables(context);
   } catch (error) {
     logger.error({ err: error }, 'full sync failed');
-    await writeRunError(context, error, Date.now() - startedAtMs);
+    await writeRunError(context, error, Date.now() - startedAtMs, 'sequential');
     throw error;
   }
 
@@ -57,7 +51,7 @@ export async function runFullSync(context: FullRunContext): Promise<SyncRunStats
 }
 
 /** Drops replica tables that left the source or became excluded, with their watermark and metadata. */
-async function dropVanishedTables(context: FullRunContext, sourceNames: ReadonlySet<string>): Promise<void> {
+export async function dropVanishedTables(context: FullRunContext, sourceNames: ReadonlySet<string>): Promise<void> {
   const { target } = context;
   const replicaTables = await target.replica.withReader((reader) => listReplicaTables(reader));
   const vanished = replicaTables.filter((name) => !sourceNames.has(name));
@@ -77,36 +71,46 @@ async function dropVanishedTables(context: FullRunContext, sourceNames: Readonly
 
 async function syncOneTable(context: FullRunContext, table: SourceTable): Promise<TableSyncResult> {
   const { target } = context;
-  if (context.shouldStop()) return skipped(context, table.name, 'not started because Duckling is shutting down');
+  if (context.shouldStop()) return skipped(context, table.name, 'not started because Duckling is shutting down', 'sequential');
   if (!context.locks.tryAcquire(target.databaseId, table.name)) {
-    return skipped(context, table.name, 'another load of this table is running; it was skipped in this run');
+    return skipped(context, table.name, 'another load of this table is running; it was skipped in this run', 'sequential');
   }
   try {
     return await syncTableFully({
       databaseId: target.databaseId, runId: context.runId, trigger: context.trigger, replica: target.replica,
       source: target.source, table, settings: context.settings, progress: context.progress,
-      logger: context.logger, shouldStop: context.shouldStop,
+      logger: context.logger, shouldStop: context.shouldStop, syncOptions: target.sync,
     });
   } finally {
     context.locks.release(target.databaseId, table.name);
   }
 }
 
-async function skipped(context: FullRunContext, table: string, reason: string): Promise<TableSyncResult> {
+export async function skipped(
+  context: FullRunContext,
+  table: string,
+  reason: string,
+  syncType: TableSyncResult['syncType'],
+): Promise<TableSyncResult> {
   context.progress.phase(context.target.databaseId, table, 'skipped');
   context.logger.info({ table, reason }, 'table sync skipped');
   await context.target.replica.withWriter((writer) => insertSyncLog(writer, {
-    runId: context.runId, tableName: table, syncType: 'sequential', trigger: context.trigger,
+    runId: context.runId, tableName: table, syncType, trigger: context.trigger,
     recordsProcessed: 0, rowsRead: 0, durationMs: 0, status: 'skipped', errorMessage: reason, valuesNulled: 0,
   }));
-  return { table, recordsProcessed: 0, durationMs: 0, status: 'skipped', error: reason, syncType: 'sequential', valuesNulled: 0, nulled: {} };
+  return { table, recordsProcessed: 0, durationMs: 0, status: 'skipped', error: reason, syncType, valuesNulled: 0, nulled: {} };
 }
 
 /** Writes the single sync_log row of a run that failed before any table started. */
-async function writeRunError(context: FullRunContext, error: unknown, durationMs: number): Promise<void> {
+export async function writeRunError(
+  context: FullRunContext,
+  error: unknown,
+  durationMs: number,
+  syncType: TableSyncResult['syncType'],
+): Promise<void> {
   try {
     await context.target.replica.withWriter((writer) => insertSyncLog(writer, {
-      runId: context.runId, tableName: null, syncType: 'sequential', trigger: context.trigger,
+      runId: context.runId, tableName: null, syncType, trigger: context.trigger,
       recordsProcessed: 0, rowsRead: 0, durationMs, status: 'error', errorMessage: errorMessage(error), valuesNulled: 0,
     }));
   } catch (logError) {
@@ -115,7 +119,7 @@ async function writeRunError(context: FullRunContext, error: unknown, durationMs
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. Results keep the input order. */
-async function runPool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function runPool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -147,4 +151,21 @@ export function summarise(runId: string, tables: TableSyncResult[], durationMs: 
     },
     tables,
   };
+}
+
+/**
+ * Lists the source tables a run covers and drops replica tables that vanished from the source or
+ * became excluded. An empty source list always fails the run, because it more likely means a wrong
+ * schema or lost grants than a source without tables.
+ */
+export async function discoverRunTables(context: FullRunContext): Promise<SourceTable[]> {
+  const { target } = context;
+  const tables = await discoverTables(target);
+  if (tables.length === 0) {
+    throw new DucklingError('DUCKLING_SYNC_UNSAFE', {
+      detail: `the source schema of database "${target.databaseId}" has no tables to sync (after exclusions); check the schema in the connection string and EXCLUDED_TABLES`,
+    });
+  }
+  await dropVanishedTables(context, new Set(tables.map((table) => table.name)));
+  return tables;
 }

@@ -13,6 +13,8 @@ export interface SwapInput {
   rowCount: number;
   /** Watermark column name, or null for mode `none`. */
   watermarkColumn: string | null;
+  /** Mode of a non-null watermark column; default `timestamp`. */
+  watermarkMode?: 'timestamp' | 'id';
   watermarkMark: WatermarkMark | null;
   /** The sync_log row, without `watermarkBefore` and `watermarkAfter`, which the swap fills in. */
   log: Omit<SyncLogRow, 'watermarkBefore' | 'watermarkAfter'>;
@@ -81,7 +83,7 @@ async function upsertWatermark(connection: DuckDBConnection, input: SwapInput): 
   const mark = timestamped ? input.watermarkMark : null;
   const row = {
     table: input.table.name,
-    mode: timestamped ? 'timestamp' : 'none',
+    mode: timestamped ? (input.watermarkMode ?? 'timestamp') : 'none',
     column: input.watermarkColumn,
     keyColumns: JSON.stringify(input.plan.keyColumns),
     lastValue: mark?.value ?? null,
@@ -96,7 +98,7 @@ async function upsertWatermark(connection: DuckDBConnection, input: SwapInput): 
   return JSON.stringify({ mode: row.mode, column: row.column, value: row.lastValue, key: mark ? JSON.parse(row.lastKey!) : null });
 }
 
-async function readWatermarkValue(connection: DuckDBConnection, table: string): Promise<string | null> {
+export async function readWatermarkValue(connection: DuckDBConnection, table: string): Promise<string | null> {
   const reader = await connection.runAndReadAll(
     `SELECT mode, column_name, last_value, CAST(last_key AS VARCHAR) AS last_key
        FROM _duckling.watermarks WHERE table_name = $table`,

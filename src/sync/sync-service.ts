@@ -2,20 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
+import type { RetryPolicy } from '../source/index.js';
 import { discoverTables } from './discovery.js';
 import { runFullSync } from './full-run.js';
+import { chooseStrategy, runIncrementalSync, syncTableByStrategy } from './incremental-run.js';
 import { ProgressBoard } from './progress.js';
 import { readSyncStatus } from './status.js';
 import { insertSyncLog, querySyncLogs } from './sync-log.js';
 import { TableLocks } from './table-locks.js';
-import { syncTableFully } from './table-sync.js';
 import type {
   FullRunOptions,
+  IncrementalRunOptions,
   SyncLogFilter,
   SyncLogPage,
   SyncProgress,
   SyncRunHandle,
   SyncRunStats,
+  SyncRunType,
   SyncTarget,
   TableSyncOptions,
   TableSyncResult,
@@ -26,13 +29,13 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 interface ActiveRun {
   runId: string;
+  type: SyncRunType;
   completion: Promise<unknown>;
 }
 
 /**
- * Full and single-table syncs of every database: one full run per database at a time, one load
- * per table at a time, progress and sync history. Incremental sync is not built yet, so every
- * table sync is a full load (`syncType: 'sequential'`).
+ * Full, incremental and single-table syncs of every database: one run per database at a time,
+ * one load per table at a time, progress and sync history.
  */
 export class SyncService {
   private readonly config: Config;
@@ -49,41 +52,69 @@ export class SyncService {
     this.logger = deps.logger.child({ subsystem: 'sync' });
   }
 
-  /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when one runs for that database. */
+  /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running. */
   startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle {
-    this.assertAcceptingRuns(target.databaseId);
-    const running = this.runs.get(target.databaseId);
-    if (running) {
-      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'full', db: target.databaseId, runId: running.runId });
-    }
-
-    const runId = randomUUID();
-    const logger = this.logger.child({ databaseId: target.databaseId, runId });
-    this.progressBoard.begin(target.databaseId, runId, 'full');
-    const completion: Promise<SyncRunStats> = runFullSync({
+    return this.startRun(target, 'full', (runId, logger) => runFullSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
       shouldStop: () => this.stopping,
-    }).finally(() => {
+    }));
+  }
+
+  /**
+   * Starts an incremental run in the background: tables with a stored watermark merge their
+   * changed rows, the others load fully. Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of
+   * that database is running.
+   */
+  startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle {
+    return this.startRun(target, 'incremental', (runId, logger) => runIncrementalSync({
+      runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
+      settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
+      shouldStop: () => this.stopping, retry: this.retryPolicy(),
+    }));
+  }
+
+  private startRun(
+    target: SyncTarget,
+    type: SyncRunType,
+    run: (runId: string, logger: Logger) => Promise<SyncRunStats>,
+  ): SyncRunHandle {
+    this.assertAcceptingRuns(target.databaseId);
+    this.assertNoRun(target.databaseId);
+    const runId = randomUUID();
+    const logger = this.logger.child({ databaseId: target.databaseId, runId });
+    this.progressBoard.begin(target.databaseId, runId, type);
+    const completion: Promise<SyncRunStats> = run(runId, logger).finally(() => {
       this.runs.delete(target.databaseId);
       this.progressBoard.end(target.databaseId, runId);
     });
     // The caller may start a run and never await it (async=true), and its failure is already logged.
     completion.catch(() => undefined);
-    this.runs.set(target.databaseId, { runId, completion });
+    this.runs.set(target.databaseId, { runId, type, completion });
     return { runId, completion };
   }
 
+  private assertNoRun(databaseId: string): void {
+    const running = this.runs.get(databaseId);
+    if (running) {
+      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: running.type, db: databaseId, runId: running.runId });
+    }
+  }
+
+  private retryPolicy(): RetryPolicy {
+    const { maxRetries, retryBaseDelayMs, retryMaxDelayMs } = this.config.mysql;
+    return { maxRetries, baseDelayMs: retryBaseDelayMs, maxDelayMs: retryMaxDelayMs };
+  }
+
   /**
-   * Loads one table fully. Throws 404 DUCKLING_TABLE_NOT_FOUND when the table is not in the filtered
-   * source list, and 409 DUCKLING_TABLE_LOCKED or DUCKLING_SYNC_IN_PROGRESS.
+   * Syncs one table: mode `full` (the default) loads it fully, `auto` and `incremental` merge its
+   * changed rows when it has a stored watermark and load it fully otherwise. Throws 404
+   * DUCKLING_TABLE_NOT_FOUND when the table is not in the filtered source list, and 409
+   * DUCKLING_TABLE_LOCKED or DUCKLING_SYNC_IN_PROGRESS.
    */
   async syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult> {
     this.assertAcceptingRuns(target.databaseId);
-    const running = this.runs.get(target.databaseId);
-    if (running) {
-      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'full', db: target.databaseId, runId: running.runId });
-    }
+    this.assertNoRun(target.databaseId);
     if (!this.locks.tryAcquire(target.databaseId, table)) {
       throw new DucklingError('DUCKLING_TABLE_LOCKED', { table, db: target.databaseId });
     }
@@ -121,14 +152,17 @@ export class SyncService {
       throw new DucklingError('DUCKLING_TABLE_NOT_FOUND', { table, db: target.databaseId, hint });
     }
 
-    const progressRunId = this.joinProgress(target.databaseId, runId);
-    this.progressBoard.plan(target.databaseId, [sourceTable]);
+    const mode = options.mode ?? 'full';
+    const strategy = mode === 'full'
+      ? { kind: 'full' as const, reason: 'mode full' }
+      : await chooseStrategy(target, sourceTable, this.config.sync);
+    const progressRunId = this.joinProgress(target.databaseId, runId, strategy.kind === 'full' ? 'full' : 'incremental');
+    this.progressBoard.plan(target.databaseId, [{ name: sourceTable.name, estimatedRows: strategy.kind === 'merge' ? 0 : sourceTable.estimatedRows }]);
     try {
-      return await syncTableFully({
-        databaseId: target.databaseId, runId, trigger: options.trigger, replica: target.replica, source: target.source,
-        table: sourceTable, settings: this.config.sync, progress: this.progressBoard, logger,
-        shouldStop: () => this.stopping,
-      });
+      return await syncTableByStrategy({
+        runId, target, trigger: options.trigger, settings: this.config.sync, progress: this.progressBoard, logger,
+        shouldStop: () => this.stopping, retry: this.retryPolicy(),
+      }, sourceTable, strategy);
     } finally {
       this.leaveProgress(target.databaseId, progressRunId);
     }
@@ -138,14 +172,14 @@ export class SyncService {
    * Single-table syncs of one database share one progress run, which the first of them begins
    * and the last of them ends. Returns the id of that progress run.
    */
-  private joinProgress(databaseId: string, runId: string): string {
+  private joinProgress(databaseId: string, runId: string, type: SyncRunType): string {
     const shared = this.tableSyncProgress.get(databaseId);
     if (shared) {
       shared.members += 1;
       return shared.runId;
     }
     this.tableSyncProgress.set(databaseId, { runId, members: 1 });
-    this.progressBoard.begin(databaseId, runId, 'full');
+    this.progressBoard.begin(databaseId, runId, type);
     return runId;
   }
 

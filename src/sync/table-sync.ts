@@ -11,8 +11,8 @@ import { mainTableExists, stagingTableName } from './staging.js';
 import { swapInStaging } from './swap.js';
 import { insertSyncLog } from './sync-log.js';
 import { LoadStopped, keyColumnIndexes, loadTable, type LoadContext, type LoadOutcome, type LoadStart } from './table-load.js';
-import type { SyncTrigger, TableSyncResult } from './types.js';
-import { chooseWatermarkColumn } from './watermark.js';
+import type { DatabaseSyncOptions, SyncTrigger, TableSyncResult } from './types.js';
+import { chooseTableWatermark } from './incremental-choice.js';
 
 /** Prefix of Duckling's own objects, which a source table may not use. */
 const RESERVED_PREFIX = '__duckling_';
@@ -28,6 +28,8 @@ export interface TableJob {
   progress: ProgressBoard;
   logger: Logger;
   shouldStop(): boolean;
+  /** The database's `sync` settings, which can name the watermark column of a table. */
+  syncOptions?: DatabaseSyncOptions;
 }
 
 /** Loads one table fully and swaps it in. A failure becomes an `error` result and a sync_log row instead of an exception. */
@@ -71,7 +73,8 @@ async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number): 
   // TODO(sync): compare plan.schemaHash with `_duckling.tables` and report `schemaChange` — every
   // load is a full rebuild today, so the data is right, but the result does not name the change.
   const plan = planTable(job.table);
-  const watermarkIndex = chooseWatermarkColumn(plan, job.settings.watermarkColumns);
+  const choice = chooseTableWatermark(job.table, plan, job.settings.watermarkColumns, job.syncOptions);
+  const watermarkIndex = choice.mode === 'timestamp' ? choice.columnIndex : null;
   const context: LoadContext = {
     replica: job.replica, source: job.source, table: job.table, plan,
     batchSize: job.settings.fullSyncBatchSize,
@@ -94,8 +97,12 @@ async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number): 
   const durationMs = Date.now() - startedAtMs;
   await job.replica.withWriter((writer) => swapInStaging(writer, {
     table: job.table, plan, stagingTable: session.stagingTable, rowCount: session.rowsLoaded,
-    watermarkColumn: watermarkIndex === null ? null : plan.columns[watermarkIndex]!.name,
-    watermarkMark: session.watermarkMax,
+    watermarkColumn: choice.mode === 'none' ? null : choice.column,
+    watermarkMode: choice.mode === 'id' ? 'id' : 'timestamp',
+    // Rows arrive in key order, so in id mode the last key read is the greatest.
+    watermarkMark: choice.mode === 'id'
+      ? (session.cursor === null ? null : { value: String(session.cursor[0]), key: session.cursor })
+      : session.watermarkMax,
     log: {
       runId: job.runId, tableName: job.table.name, syncType: 'sequential', trigger: job.trigger,
       recordsProcessed: session.rowsLoaded, rowsRead: outcome.rowsRead, durationMs, status: 'success',

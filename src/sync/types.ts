@@ -44,6 +44,8 @@ export interface TableSyncResult {
   /** Column name to the number of zero or partial dates stored as NULL. */
   nulled: Record<string, number>;
   schemaChange?: string;
+  /** Watermark stored after a successful sync of a table that has one. */
+  watermark?: WatermarkState;
   /** True when the load continued an interrupted session instead of starting over. */
   resumed?: boolean;
 }
@@ -69,6 +71,25 @@ export interface SyncRunHandle {
   completion: Promise<SyncRunStats>;
 }
 
+/** A table's stored watermark as the API shows it; `value` is exact source text. */
+export interface WatermarkState {
+  mode: 'timestamp' | 'id' | 'none';
+  column: string | null;
+  value: string | null;
+  /** Key tuple of the row the value was read from, JSON-encoded as in `_duckling.watermarks`. */
+  key: unknown;
+}
+
+/** Per-database incremental settings: the `sync` block of a `databases.json` record. */
+export interface DatabaseSyncOptions {
+  /** Table name to its watermark column: a DATETIME/TIMESTAMP column, or the single integer key for id mode. */
+  watermarkColumns?: Readonly<Record<string, string>>;
+  /** Tables read in id mode: rows with a key above the greatest key seen; updates are never seen. */
+  appendOnlyTables?: readonly string[];
+  /** Overrides `INCREMENTAL_LOOKBACK_SECONDS` for this database. */
+  lookbackSeconds?: number;
+}
+
 /** One database to sync: its replica, its source and the tables it never syncs. */
 export interface SyncTarget {
   databaseId: string;
@@ -76,6 +97,8 @@ export interface SyncTarget {
   source: SourceDatabase;
   /** `EXCLUDED_TABLES` merged with the database's own list; exact, case-sensitive names. */
   excludedTables: readonly string[];
+  /** The database's own incremental settings; absent means the environment's defaults only. */
+  sync?: DatabaseSyncOptions;
 }
 
 export interface FullRunOptions {
@@ -84,8 +107,21 @@ export interface FullRunOptions {
   allowMassDrop?: boolean;
 }
 
+export interface IncrementalRunOptions {
+  trigger: SyncTrigger;
+  /** Allows a run that drops more than half of the replica's tables. */
+  allowMassDrop?: boolean;
+}
+
+/**
+ * `auto` and `incremental` merge the changed rows when the table has a stored watermark, else
+ * load it fully; `full` always loads it fully. Default `full`.
+ */
+export type TableSyncMode = 'auto' | 'full' | 'incremental';
+
 export interface TableSyncOptions {
   trigger: SyncTrigger;
+  mode?: TableSyncMode;
 }
 
 /** Filter and page of `GET /api/sync-logs`. */

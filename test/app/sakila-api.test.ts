@@ -127,11 +127,11 @@ describe('sync and table routes', () => {
   });
 
   test('single table sync rejects unknown mode', async () => {
-    const response = await server.request('/api/sync/table/language?mode=incremental', { method: 'POST' });
+    const response = await server.request('/api/sync/table/language?mode=sometimes', { method: 'POST' });
     assert.equal(response.status, 400);
     const body = await readJson(response);
     assert.equal(body.code, 'DUCKLING_VALIDATION_FAILED');
-    assert.deepEqual(body.details, [{ field: 'querystring.mode', message: 'must be one of: auto, full' }]);
+    assert.deepEqual(body.details, [{ field: 'querystring.mode', message: 'must be one of: auto, full, incremental' }]);
   });
 
   test('single table sync of unknown table', async () => {

@@ -38,7 +38,7 @@ test('query rejects --max-rows 0', async () => {
 test('sync --table with --no-wait exits 2', async () => {
   const run = await runCli(['sync', '--table', 'actor', '--no-wait', '--url', `http://127.0.0.1:${await closedPort()}`]);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--no-wait applies to full runs only/);
+  assert.match(run.stderr, /--no-wait applies to whole-database runs only/);
 });
 
 test('non-http --url exits 2', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDuckling, type Duckling } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/logging/index.js';
+import { createLogger, type Logger } from '../../src/logging/index.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
@@ -21,7 +21,10 @@ export interface RunningDuckling {
  * Starts Duckling on an ephemeral port with a fresh DATA_PATH. `env` adds or overrides variables;
  * an existing `dataPath` is reused (and then not deleted at stop).
  */
-export async function startDuckling(env: Record<string, string> = {}, options: { dataPath?: string } = {}): Promise<RunningDuckling> {
+export async function startDuckling(
+  env: Record<string, string> = {},
+  options: { dataPath?: string; logger?: Logger } = {},
+): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
     {
@@ -38,7 +41,7 @@ export async function startDuckling(env: Record<string, string> = {}, options: {
     },
     { cwd: dataPath },
   );
-  const logger = createLogger({ level: config.logLevel, version: 'test' });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
   const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 } });
   await duckling.start();
   const url = duckling.httpAddress!;

@@ -173,3 +173,17 @@ describe('registry seed changes', () => {
     assert.ok(!output.includes('new-pw'));
   });
 });
+
+test('sync settings are validated', async () => {
+  const { validateRecords } = await import('../../src/registry/index.js');
+  const record = {
+    id: 'shop', name: 'shop', mysqlConnectionString: 'mysql://u@h/s', duckdbPath: 'shop.db',
+    createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+    sync: { appendOnlyTables: 'events', watermarkColumns: { orders: 7 }, lookbackSeconds: 1.5 },
+  };
+  const problems = validateRecords([record]);
+  assert.equal(problems.length, 3, problems.join('\n'));
+  assert.match(problems[0]!, /sync.appendOnlyTables must be an array of table names, found "events"/);
+  assert.match(problems[1]!, /sync.watermarkColumns must map table names to column names/);
+  assert.match(problems[2]!, /sync.lookbackSeconds must be a whole number of seconds, 0 or more, found 1.5/);
+});

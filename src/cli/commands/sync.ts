@@ -7,6 +7,7 @@ import { BarRenderer, JsonLinesRenderer, type ProgressRenderer } from '../sync-p
 
 interface SyncOptions {
   full?: boolean;
+  incremental?: boolean;
   table?: string;
   wait: boolean;
 }
@@ -23,35 +24,37 @@ export interface SummaryRow {
 /** Page size of the `GET /api/sync-logs` request behind the summary (the server's maximum). */
 const MAX_LOG_PAGE = 1000;
 
-/** `duckling sync`: starts a full run (or one table), follows its progress and prints a summary. */
+/** `duckling sync`: starts a full or incremental run (or one table), follows its progress and prints a summary. */
 export function syncCommand(): Command {
   return new Command('sync')
-    .description('Run a full sync of the database or of one table, show progress and a summary; exit 1 if a table failed')
+    .description('Run a full or incremental sync of the database or of one table, show progress and a summary; exit 1 if a table failed')
     .addHelpText(
       'after',
       '\nProgress goes to standard error: bars on a terminal, else one JSON line per update. The summary table goes to\n' +
         'standard output. With --json, progress lines and a final summary line all go to standard output.',
     )
-    .option('--full', 'full load of every table (the default; incremental sync is not available yet)')
-    .option('--table <name>', 'sync only this table, with a full load')
+    .option('--full', 'full load of every table (the default)')
+    .option('--incremental', 'merge the rows changed since each table\'s watermark; tables without one are loaded fully')
+    .option('--table <name>', 'sync only this table, with a full load unless --incremental is given')
     .option('--no-wait', 'start the run, print its id and exit without following it')
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<SyncOptions>();
+      if (options.full && options.incremental) throw new UsageError('--full and --incremental exclude each other; give one of them');
       const client = context.client();
 
       if (options.table !== undefined) {
-        if (!options.wait) throw new UsageError('--no-wait applies to full runs only: a single-table sync returns when the table is done');
-        await syncOneTable(context, client, options.table);
+        if (!options.wait) throw new UsageError('--no-wait applies to whole-database runs only: a single-table sync returns when the table is done');
+        await syncOneTable(context, client, options.table, options.incremental ? 'incremental' : 'full');
         return;
       }
-      await syncFull(context, client, options.wait);
+      await syncRun(context, client, options.wait, options.incremental ? 'incremental' : 'full');
     });
 }
 
-async function syncFull(context: CliContext, client: DucklingHttpClient, wait: boolean): Promise<void> {
+async function syncRun(context: CliContext, client: DucklingHttpClient, wait: boolean, type: 'full' | 'incremental'): Promise<void> {
   const output = context.output;
-  const { runId } = await client.syncFull({ async: true });
+  const { runId } = type === 'incremental' ? await client.syncIncremental({ async: true }) : await client.syncFull({ async: true });
   if (!wait) {
     if (output.json) output.jsonLine({ runId });
     else output.line(runId);
@@ -137,7 +140,7 @@ async function runSummary(client: DucklingHttpClient, runId: string): Promise<Su
     .sort((left, right) => left.table.localeCompare(right.table));
 }
 
-async function syncOneTable(context: CliContext, client: DucklingHttpClient, table: string): Promise<void> {
+async function syncOneTable(context: CliContext, client: DucklingHttpClient, table: string, mode: 'full' | 'incremental'): Promise<void> {
   const output = context.output;
   const renderer = createRenderer(output);
   const controller = new AbortController();
@@ -155,7 +158,7 @@ async function syncOneTable(context: CliContext, client: DucklingHttpClient, tab
 
   let rows: SummaryRow[];
   try {
-    const result: TableSyncResult = await client.syncTable(table, 'full');
+    const result: TableSyncResult = await client.syncTable(table, mode);
     rows = [
       {
         table: result.table,

@@ -67,5 +67,8 @@ export function requireSyncTarget(request: FastifyRequest): SyncTarget {
     if (handle.sourceError instanceof DucklingError) throw handle.sourceError;
     throw new DucklingError('DUCKLING_SOURCE_NOT_CONFIGURED', { db: handle.id });
   }
-  return { databaseId: handle.id, replica, source: handle.source, excludedTables: handle.excludedTables };
+  return {
+    databaseId: handle.id, replica, source: handle.source, excludedTables: handle.excludedTables,
+    ...(handle.syncOptions ? { sync: handle.syncOptions } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { SyncProgress } from '../../sync/types.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SyncProgress, SyncRunHandle } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
 import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
@@ -15,31 +16,36 @@ export interface SyncRouteOptions {
 
 /** `/sync/*` routes, mounted under `/api` and at the root. */
 export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (app, { deps, sse }) => {
-  app.post(
-    '/sync/full',
-    {
-      config: { auth: 'admin', category: 'write', databaseScoped: true },
-      schema: {
-        querystring: Type.Object({
-          ...DatabaseQuery,
-          async: Type.Boolean({ default: false, description: 'Answer 202 {runId} at once instead of waiting for the run' }),
-          allowMassDrop: Type.Boolean({ default: false, description: 'Allow a run that drops more than half of the replica tables' }),
-        }),
-      },
-    },
-    async (request, reply) => {
-      const target = requireSyncTarget(request);
-      const run = deps.sync.startFullRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
-      if (!request.query.async) return run.completion;
+  const runQuery = Type.Object({
+    ...DatabaseQuery,
+    async: Type.Boolean({ default: false, description: 'Answer 202 {runId} at once instead of waiting for the run' }),
+    allowMassDrop: Type.Boolean({ default: false, description: 'Allow a run that drops more than half of the replica tables' }),
+  });
+  const runRoute = { config: { auth: 'admin', category: 'write', databaseScoped: true }, schema: { querystring: runQuery } } as const;
 
-      // The run outlives this request; a failure of the whole run is logged, and the sync log has it.
-      run.completion.catch((error: unknown) => {
-        request.log.error({ err: error, runId: run.runId, databaseId: target.databaseId }, 'background sync run failed');
-      });
-      reply.code(202);
-      return { runId: run.runId };
-    },
-  );
+  /** Returns the run stats when the run ends, or 202 {runId} at once with `async=true`. */
+  async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
+    if (!async) return run.completion;
+
+    // The run outlives this request; a failure of the whole run is logged, and the sync log has it.
+    run.completion.catch((error: unknown) => {
+      request.log.error({ err: error, runId: run.runId, databaseId }, 'background sync run failed');
+    });
+    reply.code(202);
+    return { runId: run.runId };
+  }
+
+  app.post('/sync/full', runRoute, async (request, reply) => {
+    const target = requireSyncTarget(request);
+    const run = deps.sync.startFullRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
+    return answerRun(request, reply, run, request.query.async, target.databaseId);
+  });
+
+  app.post('/sync/incremental', runRoute, async (request, reply) => {
+    const target = requireSyncTarget(request);
+    const run = deps.sync.startIncrementalRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
+    return answerRun(request, reply, run, request.query.async, target.databaseId);
+  });
 
   app.post(
     '/sync/table/:table',
@@ -49,14 +55,16 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
         params: Type.Object({ table: TableName }),
         querystring: Type.Object({
           ...DatabaseQuery,
-          // Incremental mode arrives with watermark sync; until then `auto` always means a full load.
-          mode: StringEnum(['auto', 'full'], { default: 'auto' }),
+          mode: StringEnum(['auto', 'full', 'incremental'], {
+            default: 'auto',
+            description: 'auto and incremental merge the changed rows when the table has a stored watermark, else load it fully; full always loads it fully',
+          }),
         }),
       },
     },
     async (request) => {
       const target = requireSyncTarget(request);
-      return deps.sync.syncTable(target, request.params.table, { trigger: 'manual' });
+      return deps.sync.syncTable(target, request.params.table, { trigger: 'manual', mode: request.query.mode });
     },
   );
 

@@ -1,0 +1,105 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DucklingError } from '../../errors/index.js';
+import type { HttpDependencies } from '../services.js';
+
+const TableNameSetting = Type.String({ minLength: 1, maxLength: 128 });
+
+/** The database's own sync settings; unknown keys are rejected so a typo is not silently ignored. */
+const SyncSettings = Type.Object(
+  {
+    excludedTables: Type.Optional(Type.Array(TableNameSetting, { description: 'Exact, case-sensitive source table names never synced' })),
+    watermarkColumns: Type.Optional(Type.Record(Type.String(), TableNameSetting, { description: 'Table name to its watermark column' })),
+    appendOnlyTables: Type.Optional(Type.Array(TableNameSetting, { description: 'Tables synced by their increasing integer key' })),
+    lookbackSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'Re-read rows this far below the saved watermark' })),
+  },
+  { additionalProperties: false },
+);
+
+const CONNECTION_STRING_DESCRIPTION = 'mysql://user:password@host:port/schema?options; never returned';
+
+// Unknown body fields pass the schema and are rejected by `rejectUnknownFields`, whose message
+// lists every rejected field together with the accepted ones.
+const CreateBody = Type.Object({
+  name: Type.String({ maxLength: 1024 }),
+  mysqlConnectionString: Type.String({ minLength: 1, maxLength: 4096, description: CONNECTION_STRING_DESCRIPTION }),
+  sync: Type.Optional(SyncSettings),
+});
+
+const UpdateBody = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 1024 })),
+  mysqlConnectionString: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: CONNECTION_STRING_DESCRIPTION })),
+  sync: Type.Optional(SyncSettings),
+});
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Database id' }) });
+
+/** `/api/databases`: the database registry. Every route is admin; GET is category read, the rest write. */
+export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
+  app.get('/databases', { config: { auth: 'admin', category: 'read' }, schema: { querystring: Type.Object({}) } }, async () => ({
+    success: true,
+    databases: await deps.databaseAdmin.describeAll(),
+  }));
+
+  app.post('/databases', { config: { auth: 'admin', category: 'write' }, schema: { body: CreateBody } }, async (request) => {
+    rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'POST /api/databases');
+    return { success: true, database: await deps.databaseAdmin.create(request.body) };
+  });
+
+  app.put(
+    '/databases/:id',
+    {
+      config: { auth: 'admin', category: 'write' },
+      schema: {
+        params: IdParams,
+        body: UpdateBody,
+        querystring: Type.Object({
+          resync: Type.Boolean({
+            default: false,
+            description: 'Accept a connection string that reaches another source: clears watermarks and sync sessions so the next sync reloads every table',
+          }),
+        }),
+      },
+    },
+    async (request) => {
+      rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'PUT /api/databases/:id');
+      const database = await deps.databaseAdmin.update(request.params.id, request.body, { resync: request.query.resync });
+      return { success: true, database };
+    },
+  );
+
+  app.delete(
+    '/databases/:id',
+    {
+      config: { auth: 'admin', category: 'write' },
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({
+          deleteFiles: Type.Boolean({ default: false, description: 'Also delete the replica file; by default it stays in DATA_PATH' }),
+        }),
+      },
+    },
+    async (request) => {
+      const { message } = await deps.databaseAdmin.remove(request.params.id, { deleteFiles: request.query.deleteFiles });
+      return { success: true, message };
+    },
+  );
+
+  app.post(
+    '/databases/:id/test',
+    { config: { auth: 'admin', category: 'write' }, schema: { params: IdParams, querystring: Type.Object({}) } },
+    async (request) => deps.databaseAdmin.testConnection(request.params.id),
+  );
+};
+
+/** Rejects body fields outside `allowed`, listing each one in `details`. */
+function rejectUnknownFields(body: object, allowed: readonly string[], route: string): void {
+  const rejected = Object.keys(body).filter((field) => !allowed.includes(field));
+  if (rejected.length === 0) return;
+  const message = `is not accepted; ${route} takes only ${allowed.join(', ')}`;
+  const details = rejected.map((field) => ({ field: `body.${field}`, message }));
+  throw new DucklingError(
+    'DUCKLING_VALIDATION_FAILED',
+    { detail: `${rejected.map((field) => `body.${field}`).join(', ')} ${rejected.length === 1 ? 'is' : 'are'} not accepted; ${route} takes only ${allowed.join(', ')}` },
+    { extra: { details } },
+  );
+}

@@ -1,0 +1,62 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { assertTableName } from '../../query/index.js';
+import { listSourceTables, tableDetails, validateDatabase } from '../../sync/validation/index.js';
+import { requireSyncTarget } from '../plugins/db-context.js';
+import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
+import type { HttpDependencies } from '../services.js';
+
+/**
+ * Validation routes: `GET /api/sync/validate` (with its root alias `/sync/validate`),
+ * `GET /api/validation/mysql-tables` and `POST /api/validation/table-details`.
+ */
+export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
+  for (const path of ['/api/sync/validate', '/sync/validate']) {
+    app.get(
+      path,
+      {
+        // TODO(ratelimit): checksum mode costs 3 in the read category once the limiter charges costs.
+        config: { auth: 'any', category: 'read', databaseScoped: true },
+        schema: {
+          querystring: Type.Object({
+            ...DatabaseQuery,
+            mode: StringEnum(['count', 'checksum'], { default: 'count', description: 'count: exact row counts; checksum: also chunked SHA-256 checksums' }),
+            table: Type.Optional(TableName),
+          }),
+        },
+      },
+      async (request) => {
+        const { mode, table } = request.query;
+        if (table !== undefined) assertTableName(table);
+        return validateDatabase(requireSyncTarget(request), { mode, table }, deps.logger);
+      },
+    );
+  }
+
+  app.get(
+    '/api/validation/mysql-tables',
+    { config: { auth: 'admin', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request) => listSourceTables(requireSyncTarget(request)),
+  );
+
+  app.post(
+    '/api/validation/table-details',
+    {
+      config: { auth: 'admin', category: 'query', databaseScoped: true },
+      schema: {
+        querystring: Type.Object(DatabaseQuery),
+        body: Type.Object(
+          {
+            tableName: TableName,
+            skipMySQLCount: Type.Optional(Type.Boolean({ description: 'Skip the exact source COUNT(*), which scans the whole table' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { tableName, skipMySQLCount } = request.body;
+      assertTableName(tableName);
+      return tableDetails(requireSyncTarget(request), tableName, { skipMySQLCount: skipMySQLCount ?? false });
+    },
+  );
+};
