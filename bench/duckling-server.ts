@@ -112,6 +112,21 @@ export async function runFullSync(server: BenchServer): Promise<SyncRunBody> {
   return (await postJson(server, '/api/sync/full', {})) as SyncRunBody;
 }
 
+/** Runs an incremental sync through `POST /api/sync/incremental` and waits for its stats. */
+export async function runIncrementalSync(server: BenchServer): Promise<SyncRunBody> {
+  return (await postJson(server, '/api/sync/incremental', {})) as SyncRunBody;
+}
+
+/** Runs `GET /api/sync/validate` in checksum mode for one table and returns whether it matched. */
+export async function validateChecksum(server: BenchServer, table: string): Promise<boolean> {
+  const response = await fetch(`${server.baseUrl}/api/sync/validate?mode=checksum&table=${encodeURIComponent(table)}`, {
+    headers: { authorization: `Bearer ${server.apiKey}` },
+  });
+  const body = (await response.json()) as { validationResults?: Array<{ match: boolean }>; message?: string };
+  if (!response.ok || !body.validationResults) throw new Error(`validate failed with ${response.status}: ${body.message ?? ''}`);
+  return body.validationResults.every((result) => result.match);
+}
+
 /** Runs one statement through `POST /api/query` with array rows. */
 export async function restQuery(server: BenchServer, sql: string): Promise<NormalisedRows> {
   const body = (await postJson(server, '/api/query', { sql, rowFormat: 'array' })) as { rows: unknown[][] };

@@ -28,6 +28,8 @@ export interface BenchResults {
   queries: QueryTiming[];
   /** Median round trip of `SELECT 1` through `POST /api/query`. */
   restSelectOne: { runs: number; medianMs: number };
+  /** Incremental run after changing rows at the source, and a checksum validation of the table after it. */
+  incremental: { changedRows: number; recordsProcessed: number; wallMs: number; validateMs: number; matched: boolean };
 }
 
 const SYNC_RATE_TARGET = 400_000;
@@ -58,6 +60,22 @@ function syncSection(results: BenchResults): string[] {
   ];
   if (sync.failedTables > 0) lines.push('', `Failed tables: ${sync.errors.join('; ')}`);
   return lines;
+}
+
+const INCREMENTAL_TARGET_MS = 1000;
+
+function incrementalSection(results: BenchResults): string[] {
+  const { incremental } = results;
+  return [
+    '## Incremental sync and validation',
+    '',
+    '| Measure | Result | Target |',
+    '|---|---|---|',
+    `| Rows changed at the source (9,000 updates, 1,000 inserts) | ${integer(incremental.changedRows)} | — |`,
+    `| Rows merged by \`POST /api/sync/incremental\` | ${integer(incremental.recordsProcessed)} | ${integer(incremental.changedRows)} |`,
+    `| Wall time of the incremental run, end to end | ${ms(incremental.wallMs)} ms | ≤ ${integer(INCREMENTAL_TARGET_MS)} ms: ${verdict(incremental.wallMs <= INCREMENTAL_TARGET_MS)} |`,
+    `| Checksum validation of the whole table (\`GET /api/sync/validate?mode=checksum\`) | ${(incremental.validateMs / 1000).toFixed(2)} s, ${incremental.matched ? 'matched' : '**did not match**'} | — |`,
+  ];
 }
 
 function querySection(results: BenchResults): string[] {
@@ -139,6 +157,8 @@ export function renderReport(results: BenchResults): string {
     '  raised to 1,000,000 so that no request can be limited when rate limiting is on.',
     '',
     ...syncSection(results),
+    '',
+    ...incrementalSection(results),
     '',
     ...querySection(results),
     '',

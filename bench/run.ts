@@ -13,7 +13,18 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import mysql from 'mysql2/promise';
 // @ts-expect-error plain JavaScript module shared with the tests and the demo
 import { freePort, startPrivateMariaDb } from '../scripts/lib/private-mariadb.mjs';
-import { readMemoryMiB, restQuery, runFullSync, startBenchServer, stopBenchServer, waitForIdle, waitForReady, type BenchServer } from './duckling-server.js';
+import {
+  readMemoryMiB,
+  restQuery,
+  runFullSync,
+  runIncrementalSync,
+  startBenchServer,
+  stopBenchServer,
+  validateChecksum,
+  waitForIdle,
+  waitForReady,
+  type BenchServer,
+} from './duckling-server.js';
 import { createOrders, streamAllOrders } from './orders.js';
 import { BENCH_QUERIES, firstDifference, normaliseRows, timeQuery, type NormalisedRows } from './queries.js';
 import { renderReport, type BenchResults, type QueryTiming } from './report.js';
@@ -159,10 +170,61 @@ async function measureServer(options: BenchOptions, workDir: string, mariadbPort
     const rest = await restTimings(server, options.runs);
     // The round trip of a trivial statement is the fixed cost that REST adds to every query.
     const selectOne = await timeQuery(SELECT_ONE_RUNS, () => restQuery(server, 'SELECT 1'));
-    return { sync, rest, restSelectOneMs: selectOne.medianMs, replicaFile: env.DUCKDB_PATH as string };
+    return { sync, rest, restSelectOneMs: selectOne.medianMs, replicaFile: env.DUCKDB_PATH as string, env, envFile };
   } finally {
     const code = await stopBenchServer(server);
     if (code !== 0) console.warn(`duckling serve exited with code ${code}; see ${server.logFile}`);
+  }
+}
+
+/** Rows changed at the source before the timed incremental run: updates of existing rows, then inserts. */
+const CHANGED_UPDATES = 9_000;
+const CHANGED_INSERTS = 1_000;
+
+/**
+ * Restarts the server on the synced replica, changes 9,000 rows and inserts 1,000 at the source,
+ * then times an incremental run end to end and a checksum validation of the whole table. It runs
+ * after every query timing, because the changes make the table differ from what those compared.
+ */
+async function measureIncremental(
+  env: Record<string, string>,
+  envFile: string,
+  workDir: string,
+  mariadb: { host: string; port: number; pid?: number },
+): Promise<BenchResults['incremental']> {
+  const connection = await mysql.createConnection({ host: mariadb.host, port: mariadb.port, user: 'root', database: SCHEMA });
+  const server = startBenchServer(root, env, envFile, path.join(workDir, 'server-incremental.log'));
+  try {
+    await waitForReady(server);
+    const [maxRows] = await connection.query<mysql.RowDataPacket[]>('SELECT MAX(id) AS maxId, MAX(updated_at) AS newest FROM orders');
+    const maxId = Number(maxRows[0]!.maxId);
+    // Updated rows get a watermark after every existing one, spread over seconds like real traffic.
+    await connection.query(
+      `UPDATE orders SET status = 'refunded', updated_at = ? + INTERVAL (1 + id % 3600) SECOND WHERE id % ? = 0 LIMIT ?`,
+      [maxRows[0]!.newest, Math.floor(maxId / CHANGED_UPDATES), CHANGED_UPDATES],
+    );
+    // New rows, as an application writes them: created and updated now, after every watermark.
+    await connection.query(
+      `INSERT INTO orders (id, customer_id, status, region, amount, created_at, updated_at)
+       SELECT id + ?, customer_id, status, region, amount, ? + INTERVAL 1 HOUR, ? + INTERVAL 1 HOUR FROM orders WHERE id <= ?`,
+      [maxId, maxRows[0]!.newest, maxRows[0]!.newest, CHANGED_INSERTS],
+    );
+    await waitForIdle([server.child.pid as number, mariadb.pid as number]);
+
+    console.log('incremental sync of 10,000 changed rows');
+    const started = performance.now();
+    const stats = await runIncrementalSync(server);
+    const wallMs = performance.now() - started;
+    if (stats.failedTables > 0) throw new Error(`incremental sync failed: ${stats.errors.join('; ')}`);
+
+    console.log('checksum validation of orders');
+    const validateStarted = performance.now();
+    const matched = await validateChecksum(server, 'orders');
+    const validateMs = performance.now() - validateStarted;
+    return { changedRows: CHANGED_UPDATES + CHANGED_INSERTS, recordsProcessed: stats.recordsProcessed, wallMs, validateMs, matched };
+  } finally {
+    await connection.end();
+    await stopBenchServer(server);
   }
 }
 
@@ -207,8 +269,9 @@ async function main(): Promise<void> {
     const mariadbResults = await mariadbTimings(connection, options.runs);
     await connection.end();
 
-    const { sync, rest, restSelectOneMs, replicaFile } = await measureServer(options, workDir, mariadb.port, mariadb.pid as number);
+    const { sync, rest, restSelectOneMs, replicaFile, env, envFile } = await measureServer(options, workDir, mariadb.port, mariadb.pid as number);
     const inProcess = await inProcessTimings(replicaFile, options.memoryLimit, options.runs);
+    const incremental = await measureIncremental(env, envFile, workDir, mariadb);
 
     const cpus = os.cpus();
     const results: BenchResults = {
@@ -238,6 +301,7 @@ async function main(): Promise<void> {
       sync,
       queries: combine(mariadbResults, inProcess.timings, rest),
       restSelectOne: { runs: SELECT_ONE_RUNS, medianMs: restSelectOneMs },
+      incremental,
     };
     mkdirSync(path.dirname(options.output), { recursive: true });
     writeFileSync(options.output, renderReport(results));
