@@ -122,3 +122,5 @@ export interface StatusBody {
 
 /** Bodies of `GET /api/sync/validate` and the `/api/validation/*` routes. */
 export type { MismatchedRange, TableValidation, ValidationReport, ValidationMode } from '../sync/validation/types.js';
+/** Body of `POST /api/sync/reconcile`. */
+export type { ReconcileReport, TableReconcileResult } from '../sync/reconcile-types.js';

@@ -33,6 +33,8 @@ export interface DatabaseManagerDeps {
   lockRetry: LockRetryPolicy;
   /** Sync progress per database: a database with a running sync cannot be deleted or switched to another source. */
   syncActivity: { progress(databaseId: string): SyncProgress };
+  /** Told after a database is added or removed, so its schedule follows the registry. */
+  onChange?: { added(databaseId: string): void; removed(databaseId: string): void };
 }
 
 /**
@@ -119,6 +121,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     }
 
     this.handles.set(id, handle);
+    this.deps.onChange?.added(id);
     this.logger.info({ databaseId: id, name, source: endpoint, file: duckdbPath }, 'database added');
     return this.describe(record);
   }
@@ -200,6 +203,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
 
     await this.deps.registry.remove(id);
     this.handles.delete(id);
+    this.deps.onChange?.removed(id);
     await closeHandle(handle);
 
     const file = record.duckdbPath;

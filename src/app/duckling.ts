@@ -7,6 +7,7 @@ import type { Logger } from '../logging/index.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
+import { SyncScheduler } from '../scheduler/index.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
@@ -22,6 +23,10 @@ export interface DucklingOptions {
   logger: Logger;
   /** Waiting for a replica file locked by another process; tests shorten it. */
   lockRetry?: LockRetryPolicy;
+  /** Scheduled sync period in ms instead of `SYNC_INTERVAL_MINUTES`; tests shorten it. */
+  scheduleIntervalMs?: number;
+  /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
+  firstScheduledRunDelayMs?: number;
 }
 
 export interface Duckling {
@@ -47,6 +52,14 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
   const health = new HealthMonitor(directory, logger);
+  const scheduler = new SyncScheduler({
+    databases: directory,
+    sync: syncService,
+    logger,
+    intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
+    incremental: config.sync.incrementalEnabled,
+    ...(options.firstScheduledRunDelayMs !== undefined ? { firstRunDelayMs: options.firstScheduledRunDelayMs } : {}),
+  });
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
@@ -72,6 +85,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         registry,
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
+        onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
       });
 
       server = await createHttpServer({
@@ -85,10 +99,13 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
+        automation: scheduler,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
       httpAddress = formatAddress(server.server.address() as AddressInfo);
+      // Scheduled runs start only once the API that reports them is up.
+      if (config.sync.autoStart) scheduler.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
       await stop();
@@ -106,6 +123,9 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   async function shutDown(): Promise<void> {
     phase = 'stopping';
     logger.info('duckling stopping');
+
+    // No scheduled run may start while the rest shuts down.
+    scheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { doctorCommand } from './commands/doctor.js';
 import { genKeyCommand } from './commands/gen-key.js';
 import { initCommand } from './commands/init.js';
 import { queryCommand } from './commands/query.js';
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "duckling --help" or "duckling <command> --help" for usage)')
     .exitOverride();
 
-  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), genKeyCommand()]) {
+  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), doctorCommand(), genKeyCommand()]) {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     program.addCommand(command.showHelpAfterError(`(run "duckling ${command.name()} --help" for usage)`));
   }

@@ -18,7 +18,7 @@ import type {
   TableSchema,
   TableSyncResult,
 } from './types.js';
-import type { ValidateQuery, ValidationResponse } from './validation.js';
+import type { ReconcileRequest, ReconcileResponse, ValidateQuery, ValidationResponse } from './validation.js';
 
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
@@ -171,6 +171,11 @@ export class DucklingHttpClient {
   /** Compares the replica with its source; checksum mode reads both sides in full, so it has no timeout. */
   syncValidate(query: ValidateQuery = {}): Promise<ValidationResponse> {
     return this.json('/api/sync/validate', { scoped: true, query: { ...query }, noTimeout: true });
+  }
+
+  /** Runs a reconciliation and waits for its per-table counts; it reads both sides in full, so it has no timeout. */
+  syncReconcile(request: ReconcileRequest = {}): Promise<ReconcileResponse> {
+    return this.json('/api/sync/reconcile', { method: 'POST', scoped: true, body: { ...request }, noTimeout: true });
   }
 
   /**

@@ -20,6 +20,8 @@ export interface SyncStatusResponse {
   recentLogs: SyncLogEntry[];
   tables: SyncTableCounts;
   timestamp: string;
+  /** The database's scheduled sync; times are ISO 8601, null before the first turn or while the scheduler is stopped. */
+  schedule: { enabled: boolean; intervalMinutes: number; lastRunAt: string | null; nextRunAt: string | null };
 }
 
 /** Query parameters of `GET /api/sync-logs`; the server defaults are limit 100 and offset 0. */

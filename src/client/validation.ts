@@ -4,9 +4,17 @@ export type {
   TableValidation as TableValidationBody,
   ValidationReport as ValidationResponse,
   ValidationMode,
+  ReconcileReport as ReconcileResponse,
+  TableReconcileResult as TableReconcileBody,
 } from '../api-types/index.js';
 
 export interface ValidateQuery {
   mode?: 'count' | 'checksum';
   table?: string;
+}
+
+export interface ReconcileRequest {
+  table?: string;
+  /** Also re-copy rows whose values differ. */
+  content?: boolean;
 }

@@ -45,6 +45,12 @@ export interface Config {
     /** Rows between Appender flushes in incremental staging. */
     appenderFlushInterval: number;
     lookbackSeconds: number;
+    /** Scheduled sync period; 0 disables the schedule. */
+    intervalMinutes: number;
+    /** Start the scheduler at boot. */
+    autoStart: boolean;
+    /** Scheduled runs are incremental, else full. */
+    incrementalEnabled: boolean;
   };
   auth: {
     apiKey: string | null;
@@ -158,6 +164,9 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       batchSize: get('BATCH_SIZE'),
       appenderFlushInterval: get('APPENDER_FLUSH_INTERVAL'),
       lookbackSeconds: get('INCREMENTAL_LOOKBACK_SECONDS'),
+      intervalMinutes: get('SYNC_INTERVAL_MINUTES'),
+      autoStart: get('AUTO_START_SYNC'),
+      incrementalEnabled: get('ENABLE_INCREMENTAL_SYNC'),
     },
     auth: {
       apiKey: optional('DUCKLING_API_KEY'),

@@ -7,7 +7,9 @@ import { authPlugin } from './plugins/auth.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
+import { automationRoutes } from './routes/automation.js';
 import { databaseRoutes } from './routes/databases.js';
+import { diagnoseRoutes } from './routes/diagnose.js';
 import { healthRoutes } from './routes/health.js';
 import { queryRoutes } from './routes/query.js';
 import { SseHub } from './routes/sse.js';
@@ -25,7 +27,7 @@ const HEADERS_TIMEOUT_MS = 10_000;
 /** Idle keep-alive connections close after 72 s, longer than the 60 s idle timeout of common proxies. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
-/** Root aliases: `/sync/*`, `/tables`, `/tables/*` and `/query` serve the `/api` handlers. */
+/** Root aliases: `/sync/*`, `/automation/*`, `/tables`, `/tables/*` and `/query` serve the `/api` handlers. */
 const ALIAS_PREFIXES = ['/api', ''] as const;
 
 /** Builds the Fastify app with every plugin and route; the caller listens and closes it. */
@@ -78,10 +80,12 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     await app.register(syncRoutes, { prefix, deps, sse });
     await app.register(tableRoutes, { prefix, deps });
     await app.register(queryRoutes, { prefix, deps });
+    await app.register(automationRoutes, { prefix, deps });
   }
   await app.register(syncLogRoutes, { prefix: '/api', deps });
   await app.register(validationRoutes, { deps });
   await app.register(databaseRoutes, { prefix: '/api', deps });
+  await app.register(diagnoseRoutes, { prefix: '/api', deps, sse });
   await app.register(healthRoutes, { deps });
 
   return app;

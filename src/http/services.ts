@@ -9,6 +9,7 @@ import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
+import type { ScheduleView } from '../scheduler/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -22,6 +23,7 @@ import type {
   TableSyncOptions,
   TableSyncResult,
 } from '../sync/types.js';
+import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
 
 /** One configured database as the routes see it. */
 export interface DatabaseHandle {
@@ -95,6 +97,7 @@ export interface DatabaseAdminPort {
 export interface SyncPort {
   startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle;
   startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle;
+  startReconcileRun(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> };
   syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult>;
   progress(databaseId: string): SyncProgress;
   onProgress(listener: (databaseId: string, progress: SyncProgress) => void): () => void;
@@ -111,6 +114,14 @@ export type TablePort = Pick<TableService, 'listTables' | 'listTableDetails' | '
 export interface HealthPort {
   /** Health of every database, from a cache refreshed at most every few seconds. */
   check(): Promise<{ status: HealthStatus; databases: DatabaseHealth[] }>;
+}
+
+/** The sync scheduler behind `/api/automation/*` and the `schedule` field of the sync status. */
+export interface AutomationPort {
+  readonly isRunning: boolean;
+  start(): void;
+  stop(): void;
+  describe(databaseId: string): ScheduleView;
 }
 
 export interface Readiness {
@@ -130,5 +141,6 @@ export interface HttpDependencies {
   query: QueryPort;
   tables: TablePort;
   health: HealthPort;
+  automation: AutomationPort;
   readiness(): Readiness;
 }

@@ -97,6 +97,15 @@ export class SourceDatabase {
     return this.run(() => ConsistentSnapshot.open(this.pool, flavour, this.retry, this.logger), 'open snapshot');
   }
 
+  /**
+   * Runs one read statement once, without retry or error translation, for the diagnosis: there a
+   * refused statement is itself the answer (a missing privilege or an unknown variable).
+   */
+  async probe(sql: string, values: readonly (string | number)[] = []): Promise<RowDataPacket[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(sql, [...values]);
+    return rows;
+  }
+
   async close(): Promise<void> {
     try {
       await this.pool.end();

@@ -1,4 +1,5 @@
 export { SyncService } from './sync-service.js';
+export type { ReconcileOptions, ReconcileReport, TableReconcileResult } from './reconcile-types.js';
 export type {
   SyncTarget,
   SyncTrigger,

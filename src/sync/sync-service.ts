@@ -7,6 +7,8 @@ import { discoverTables } from './discovery.js';
 import { runFullSync } from './full-run.js';
 import { chooseStrategy, runIncrementalSync, syncTableByStrategy } from './incremental-run.js';
 import { ProgressBoard } from './progress.js';
+import { runReconcile } from './reconcile-run.js';
+import type { ReconcileOptions, ReconcileReport } from './reconcile-types.js';
 import { readSyncStatus } from './status.js';
 import { insertSyncLog, querySyncLogs } from './sync-log.js';
 import { TableLocks } from './table-locks.js';
@@ -29,7 +31,7 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 interface ActiveRun {
   runId: string;
-  type: SyncRunType;
+  type: SyncRunType | 'reconcile';
   completion: Promise<unknown>;
 }
 
@@ -74,17 +76,30 @@ export class SyncService {
     }));
   }
 
-  private startRun(
+  /**
+   * Starts a reconciliation in the background (SPEC 6.9): deletes replica rows whose keys are gone
+   * at the source, copies missing rows and, with `content`, re-copies rows whose values differ.
+   * Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running.
+   */
+  startReconcileRun(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> } {
+    // Progress knows full and incremental runs; a reconcile reports as incremental, which it resembles.
+    return this.startRun(target, 'reconcile', (runId, logger) => runReconcile({
+      runId, target, options, progress: this.progressBoard, locks: this.locks, logger,
+      shouldStop: () => this.stopping,
+    }));
+  }
+
+  private startRun<T>(
     target: SyncTarget,
-    type: SyncRunType,
-    run: (runId: string, logger: Logger) => Promise<SyncRunStats>,
-  ): SyncRunHandle {
+    type: SyncRunType | 'reconcile',
+    run: (runId: string, logger: Logger) => Promise<T>,
+  ): { runId: string; completion: Promise<T> } {
     this.assertAcceptingRuns(target.databaseId);
     this.assertNoRun(target.databaseId);
     const runId = randomUUID();
     const logger = this.logger.child({ databaseId: target.databaseId, runId });
-    this.progressBoard.begin(target.databaseId, runId, type);
-    const completion: Promise<SyncRunStats> = run(runId, logger).finally(() => {
+    this.progressBoard.begin(target.databaseId, runId, type === 'reconcile' ? 'incremental' : type);
+    const completion: Promise<T> = run(runId, logger).finally(() => {
       this.runs.delete(target.databaseId);
       this.progressBoard.end(target.databaseId, runId);
     });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createDuckling, type Duckling } from '../../src/app/index.js';
+import { createDuckling, type Duckling, type DucklingOptions } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/logging/index.js';
 
@@ -23,7 +23,7 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger } = {},
+  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'> } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
@@ -37,12 +37,14 @@ export async function startDuckling(
       DUCKDB_MEMORY_LIMIT: '512MB',
       DUCKDB_THREADS: '2',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      // Tests start the scheduler only when they test it, so no scheduled run interferes with others.
+      AUTO_START_SYNC: 'false',
       ...env,
     },
     { cwd: dataPath },
   );
   const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
-  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 } });
+  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule });
   await duckling.start();
   const url = duckling.httpAddress!;
 

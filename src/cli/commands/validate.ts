@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { MismatchedRangeBody, TableValidationBody, ValidationResponse } from '../../client/index.js';
+import type { MismatchedRangeBody, ReconcileResponse, TableValidationBody, ValidationResponse } from '../../client/index.js';
 import { createContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { formatCount, type Output } from '../output.js';
@@ -7,6 +7,7 @@ import { formatCount, type Output } from '../output.js';
 interface ValidateOptions {
   checksum?: boolean;
   table?: string;
+  reconcile?: boolean;
 }
 
 /** `duckling validate`: compares replica and source per table; exit 3 on a mismatch, 1 when a table could not be compared. */
@@ -15,9 +16,15 @@ export function validateCommand(): Command {
     .description('Compare the replica with its source: exact row counts, and with --checksum chunked checksums; exit 3 on a mismatch')
     .option('--checksum', 'also compare SHA-256 checksums of every row in chunks of 10,000 keys (reads both sides in full)')
     .option('--table <name>', 'validate only this table')
+    .option('--reconcile', 'first repair the replica: delete rows gone at the source and copy missing ones (with --checksum, also re-copy rows that differ)')
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<ValidateOptions>();
+      if (options.reconcile) {
+        const repair = await context.client().syncReconcile({ table: options.table, content: options.checksum ?? false });
+        if (context.output.json) context.output.jsonLine(repair);
+        else printReconcile(context.output, repair);
+      }
       const report = await context.client().syncValidate({ mode: options.checksum ? 'checksum' : 'count', table: options.table });
 
       if (context.output.json) context.output.jsonLine(report);
@@ -73,4 +80,21 @@ function resultText(output: Output, result: TableValidationBody): string {
 
 function rangeText(range: MismatchedRangeBody): string {
   return `${JSON.stringify(range.fromKey)} to ${JSON.stringify(range.toKey)} (source ${range.mysqlRows} rows, replica ${range.duckdbRows})`;
+}
+
+function printReconcile(output: Output, report: ReconcileResponse): void {
+  output.table(
+    ['Table', 'Chunks', 'Repaired chunks', 'Rows deleted', 'Rows copied', 'Result'],
+    report.tables.map((result) => [
+      result.table,
+      String(result.chunks),
+      String(result.mismatchedChunks),
+      String(result.rowsDeleted),
+      String(result.rowsRepaired),
+      result.error ? output.red('not reconciled') : output.green('done'),
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'left'],
+  );
+  for (const result of report.tables) if (result.error) output.line(`${result.table}: ${result.error}`);
+  output.line('');
 }

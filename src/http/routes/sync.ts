@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SyncProgress, SyncRunHandle } from '../../sync/types.js';
+import type { SyncProgress, SyncRunHandle, SyncTarget } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
 import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
@@ -22,6 +22,11 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     allowMassDrop: Type.Boolean({ default: false, description: 'Allow a run that drops more than half of the replica tables' }),
   });
   const runRoute = { config: { auth: 'admin', category: 'write', databaseScoped: true }, schema: { querystring: runQuery } } as const;
+
+  /** Body of `GET /sync/status`: the replica's sync state plus the database's schedule. */
+  async function statusWithSchedule(target: SyncTarget) {
+    return { ...(await deps.sync.status(target)), schedule: deps.automation.describe(target.databaseId) };
+  }
 
   /** Returns the run stats when the run ends, or 202 {runId} at once with `async=true`. */
   async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
@@ -71,7 +76,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
   app.get(
     '/sync/status',
     { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
-    async (request) => deps.sync.status(requireSyncTarget(request)),
+    async (request) => statusWithSchedule(requireSyncTarget(request)),
   );
 
   app.get(
@@ -86,7 +91,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     async (request, reply) => {
       const target = requireSyncTarget(request);
       // Read the status before taking the response over, so a failure still gets a JSON error.
-      const syncStatus = await deps.sync.status(target);
+      const syncStatus = await statusWithSchedule(target);
 
       const stream = sse.open(request, reply);
       stream.send({ progress: deps.sync.progress(target.databaseId), syncStatus });

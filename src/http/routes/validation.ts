@@ -7,7 +7,8 @@ import type { HttpDependencies } from '../services.js';
 
 /**
  * Validation routes: `GET /api/sync/validate` (with its root alias `/sync/validate`),
- * `GET /api/validation/mysql-tables` and `POST /api/validation/table-details`.
+ * `POST /api/sync/reconcile` (with `/sync/reconcile`), `GET /api/validation/mysql-tables` and
+ * `POST /api/validation/table-details`.
  */
 export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
   for (const path of ['/api/sync/validate', '/sync/validate']) {
@@ -28,6 +29,31 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
         const { mode, table } = request.query;
         if (table !== undefined) assertTableName(table);
         return validateDatabase(requireSyncTarget(request), { mode, table }, deps.logger);
+      },
+    );
+  }
+
+  for (const path of ['/api/sync/reconcile', '/sync/reconcile']) {
+    app.post(
+      path,
+      {
+        config: { auth: 'admin', category: 'write', databaseScoped: true },
+        schema: {
+          querystring: Type.Object(DatabaseQuery),
+          body: Type.Optional(Type.Object(
+            {
+              table: Type.Optional(TableName),
+              content: Type.Optional(Type.Boolean({ description: 'Also re-copy rows whose values differ, found by chunk checksums' })),
+            },
+            { additionalProperties: false },
+          )),
+        },
+      },
+      async (request) => {
+        const { table, content } = request.body ?? {};
+        if (table !== undefined) assertTableName(table);
+        const run = deps.sync.startReconcileRun(requireSyncTarget(request), { trigger: 'manual', table, content: content ?? false });
+        return run.completion;
       },
     );
   }

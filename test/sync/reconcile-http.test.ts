@@ -1,0 +1,58 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type mysql from 'mysql2/promise';
+import { postJson, readJson, startDuckling, type RunningDuckling } from '../harness/duckling.js';
+import { testSource } from '../harness/mariadb.js';
+
+let admin: mysql.Connection;
+let server: RunningDuckling;
+
+before(async () => {
+  const source = await testSource();
+  const schema = await source.createSchema('sync_reconcile_http');
+  admin = await source.connect(schema);
+  await admin.query(`
+    CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(20));
+    INSERT INTO notes VALUES (1, 'a'), (2, 'b'), (3, 'c');
+  `);
+  server = await startDuckling({ MYSQL_CONNECTION_STRING: source.url(schema) });
+  const full = await server.request('/api/sync/full', { method: 'POST' });
+  assert.equal(full.status, 200);
+});
+
+after(async () => {
+  await server?.stop();
+  await admin?.end();
+});
+
+test('reconcile route deletes', async () => {
+  await admin.query(`DELETE FROM notes WHERE id = 2`);
+  const response = await postJson(server, '/api/sync/reconcile', {});
+  assert.equal(response.status, 200);
+  const body = await readJson(response);
+  assert.deepEqual(body.tables, [{ table: 'notes', chunks: 1, mismatchedChunks: 1, rowsDeleted: 1, rowsRepaired: 0 }]);
+  assert.equal(typeof body.runId, 'string');
+});
+
+test('reconcile route rejects bad body', async () => {
+  const unknown = await postJson(server, '/api/sync/reconcile', { tables: 'notes' });
+  assert.equal(unknown.status, 400);
+  const missing = await postJson(server, '/api/sync/reconcile', { table: 'nope' });
+  assert.equal(missing.status, 404);
+});
+
+test('reconcile route 409 during sync', async () => {
+  const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
+  assert.equal(started.status, 202);
+  const refused = await postJson(server, '/api/sync/reconcile', { content: true });
+  assert.equal(refused.status, 409);
+  assert.equal((await readJson(refused)).code, 'DUCKLING_SYNC_IN_PROGRESS');
+
+  // Wait for the run to end before the server stops; bounded so a stuck run fails the test.
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    const progress = await readJson(await server.request('/api/sync/progress'));
+    if (!progress.inProgress) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail('the full sync did not end');
+});
