@@ -1,7 +1,8 @@
 // Runs the whole test suite: starts one private MariaDB with Sakila loaded for all test files,
 // then node's test runner over test/**/*.test.ts. Extra arguments select files by substring.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSakila, sakilaDirectory, startPrivateMariaDb } from './lib/private-mariadb.mjs';
@@ -33,6 +34,11 @@ if (!sakila) {
   process.exit(2);
 }
 
+// Every temporary directory of the run (replicas, data paths, the private MariaDB's data) goes
+// under one directory, removed at the end, because test files that fail or are killed leave theirs.
+const runDirectory = mkdtempSync(path.join(os.tmpdir(), 'duckling-test-run-'));
+process.env.TMPDIR = runDirectory;
+
 const mariadb = await startPrivateMariaDb();
 let exitCode = 1;
 try {
@@ -55,5 +61,6 @@ try {
   exitCode = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 } finally {
   await mariadb.stop();
+  rmSync(runDirectory, { recursive: true, force: true });
 }
 process.exit(exitCode);
