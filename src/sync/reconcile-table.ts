@@ -12,7 +12,7 @@ import { createEncoder, type ValueEncoder } from '../catalog/encode.js';
 import { quoteIdentifier, type Replica } from '../replica/index.js';
 import { hasRawByteColumns, quoteMysqlIdentifier, selectList, type SourceSnapshot, type SourceTable } from '../source/index.js';
 import { CHECKSUM_CHUNK_ROWS } from './validation/index.js';
-import { keyColumnOrders, replicaBoundPredicate, type KeyColumnOrder } from './validation/key-order.js';
+import { keyColumnOrders, readReplicaKeyRange, type KeyColumnOrder } from './validation/key-order.js';
 
 /** Counters of one table's reconciliation. */
 export interface TableRepairCounts {
@@ -182,18 +182,8 @@ async function readReplicaChunk(
   lowerKey: DuckDBValue[] | null,
   upperKey: DuckDBValue[] | null,
 ): Promise<ComparedRow[]> {
-  const { plan, orders } = context;
-  const values: DuckDBValue[] = [];
-  const types: DuckDBType[] = [];
-  const predicates: string[] = [];
-  if (lowerKey) predicates.push(replicaBoundPredicate(orders, lowerKey, true, values, types));
-  if (upperKey) predicates.push(replicaBoundPredicate(orders, upperKey, false, values, types));
-
-  const columns = plan.columns.map((column) => quoteIdentifier(column.name)).join(', ');
-  const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
-  const sql = `SELECT ${columns} FROM main.${quoteIdentifier(plan.table)}${where}`;
-  const result = values.length > 0 ? await reader.runAndReadAll(sql, values, types) : await reader.runAndReadAll(sql);
-  return result.getRows().map((row) => compared(context, row));
+  const rows = await readReplicaKeyRange(reader, context.plan, context.orders, lowerKey, upperKey, false);
+  return rows.map((row) => compared(context, row));
 }
 
 function compared(context: TableContext, values: DuckDBValue[]): ComparedRow {

@@ -6,12 +6,11 @@
  * first, so both sides hash identical JSON text when the values are equal.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { NULLED, type TablePlan } from '../../catalog/index.js';
 import { createEncoder, type ValueEncoder } from '../../catalog/encode.js';
-import { quoteIdentifier } from '../../replica/index.js';
 import { hasRawByteColumns, quoteMysqlIdentifier, selectList, type SourceSnapshot, type SourceTable } from '../../source/index.js';
-import { compareKeys, keyColumnOrders, replicaBoundPredicate, type KeyColumnOrder } from './key-order.js';
+import { compareKeys, keyColumnOrders, readReplicaKeyRange, type KeyColumnOrder } from './key-order.js';
 import type { MismatchedRange } from './types.js';
 
 /** Keys per checksum chunk. */
@@ -137,20 +136,10 @@ async function hashReplicaChunk(
   lowerKey: DuckDBValue[] | null,
   upperKey: DuckDBValue[] | null,
 ): Promise<{ hash: string; hasher: ChunkHasher }> {
-  const values: DuckDBValue[] = [];
-  const types: DuckDBType[] = [];
-  const predicates: string[] = [];
-  if (lowerKey) predicates.push(replicaBoundPredicate(orders, lowerKey, true, values, types));
-  if (upperKey) predicates.push(replicaBoundPredicate(orders, upperKey, false, values, types));
-
-  const columns = plan.columns.map((column) => quoteIdentifier(column.name)).join(', ');
-  const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
-  const orderBy = orders.map((order) => order.replicaExpression).join(', ');
-  const sql = `SELECT ${columns} FROM main.${quoteIdentifier(plan.table)}${where} ORDER BY ${orderBy}`;
-  const result = values.length > 0 ? await reader.runAndReadAll(sql, values, types) : await reader.runAndReadAll(sql);
+  const rows = await readReplicaKeyRange(reader, plan, orders, lowerKey, upperKey, true);
 
   const hasher = new ChunkHasher(encoders, orders.map((order) => order.index));
-  for (const row of result.getRows()) hasher.add(row);
+  for (const row of rows) hasher.add(row);
   return { hash: hasher.digest(), hasher };
 }
 

@@ -4,7 +4,7 @@
  * sides (integers, decimals up to 38 digits, temporal, binary).
  * NOTE: JSON keys compare the source's stored text with DuckDB's canonical text, so their order can differ.
  */
-import { VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { SourceColumn, TablePlan } from '../../catalog/index.js';
 import { quoteIdentifier } from '../../replica/index.js';
 import { quoteMysqlIdentifier, type SourceTable } from '../../source/index.js';
@@ -125,4 +125,30 @@ export function replicaBoundPredicate(
     return `(${order.replicaExpression} ${strict} ? OR (${order.replicaExpression} = ? AND ${rest}))`;
   };
   return build(0);
+}
+
+/**
+ * Reads the replica rows whose key lies in `[lowerKey, upperKey)` (an open end where a bound is
+ * null), all columns of the plan, ordered by the binary key order when `ordered` is set.
+ */
+export async function readReplicaKeyRange(
+  reader: DuckDBConnection,
+  plan: TablePlan,
+  orders: readonly KeyColumnOrder[],
+  lowerKey: readonly DuckDBValue[] | null,
+  upperKey: readonly DuckDBValue[] | null,
+  ordered: boolean,
+): Promise<DuckDBValue[][]> {
+  const values: DuckDBValue[] = [];
+  const types: DuckDBType[] = [];
+  const predicates: string[] = [];
+  if (lowerKey) predicates.push(replicaBoundPredicate(orders, lowerKey, true, values, types));
+  if (upperKey) predicates.push(replicaBoundPredicate(orders, upperKey, false, values, types));
+
+  const columns = plan.columns.map((column) => quoteIdentifier(column.name)).join(', ');
+  const where = predicates.length > 0 ? ` WHERE ${predicates.join(' AND ')}` : '';
+  const orderBy = ordered ? ` ORDER BY ${orders.map((order) => order.replicaExpression).join(', ')}` : '';
+  const sql = `SELECT ${columns} FROM main.${quoteIdentifier(plan.table)}${where}${orderBy}`;
+  const result = values.length > 0 ? await reader.runAndReadAll(sql, values, types) : await reader.runAndReadAll(sql);
+  return result.getRows();
 }
