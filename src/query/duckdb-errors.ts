@@ -25,7 +25,7 @@ export function toQueryError(error: unknown): DucklingError {
   if (error instanceof DucklingError) return error;
   const message = errorMessage(error);
   if (message.startsWith('Permission Error')) {
-    // DuckDB appends the statement with a caret under the failing call; the first line says it all.
+    // DuckDB appends the statement with a caret under the failing call; the first line carries the whole reason.
     const firstLine = message.split('\n', 1)[0]!.trim();
     return new DucklingError('DUCKLING_QUERY_READ_ONLY', { reason: firstLine }, { cause: error });
   }

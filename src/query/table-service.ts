@@ -115,7 +115,7 @@ export class TableService {
         // Replica columns are all nullable by design, so the source's nullability is the one to show.
         null: (sourceColumn?.nullable ?? nullable !== false) ? 'YES' : 'NO',
         key: sourceColumn ? sourceColumn.columnKey : null,
-        default_value: sourceColumn ? sourceColumn.default : columnDefault === null ? null : String(columnDefault),
+        default_value: defaultValue(sourceColumn?.default, columnDefault),
         extra: sourceColumn ? sourceColumn.extra : null,
       };
     });
@@ -231,4 +231,10 @@ function assertPageRange(range: { limit: number; offset: number }): void {
     { detail: details.map((detail) => detail.message).join('; ') },
     { extra: { details } },
   );
+}
+
+/** The source default when the column was recorded, else DuckDB's own default text. */
+function defaultValue(sourceDefault: string | null | undefined, replicaDefault: unknown): string | null {
+  if (sourceDefault !== undefined) return sourceDefault;
+  return replicaDefault === null || replicaDefault === undefined ? null : String(replicaDefault);
 }

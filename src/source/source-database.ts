@@ -99,7 +99,7 @@ export class SourceDatabase {
 
   /**
    * Runs one read statement once, without retry or error translation, for the diagnosis: there a
-   * refused statement is itself the answer (a missing privilege or an unknown variable).
+   * rejected statement is itself the finding (a missing privilege or an unknown variable).
    */
   async probe(sql: string, values: readonly (string | number)[] = []): Promise<RowDataPacket[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(sql, [...values]);

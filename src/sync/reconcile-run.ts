@@ -123,7 +123,7 @@ async function finish(
   const { target } = context;
   if (error !== undefined) result.error = error;
   context.progress.phase(target.databaseId, result.table, error === undefined ? 'done' : 'error', error);
-  // sync_log knows two sync types; a reconcile writes like a full load of the repaired rows.
+  // sync_log has two sync types, so a reconcile writes like a full load of the repaired rows.
   // TODO(sync-log): add a `reconcile` sync_type once SPEC 6.9 lists one — until then it logs as `sequential`.
   await target.replica.withWriter((writer) => insertSyncLog(writer, {
     runId: context.runId, tableName: result.table, syncType: 'sequential', trigger: context.options.trigger,

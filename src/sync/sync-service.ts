@@ -82,7 +82,7 @@ export class SyncService {
    * Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running.
    */
   startReconcileRun(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> } {
-    // Progress knows full and incremental runs; a reconcile reports as incremental, which it resembles.
+    // Progress has only the types full and incremental, so a reconcile reports as incremental, which it resembles.
     return this.startRun(target, 'reconcile', (runId, logger) => runReconcile({
       runId, target, options, progress: this.progressBoard, locks: this.locks, logger,
       shouldStop: () => this.stopping,

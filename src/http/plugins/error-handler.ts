@@ -113,7 +113,7 @@ function logFailure(request: FastifyRequest, error: DucklingError, original: Err
   }
 }
 
-/** Ajv's message, with the allowed values spelled out where Ajv only says "one of the allowed values". */
+/** Ajv's message, with the allowed values spelled out where Ajv's own message reads only "one of the allowed values". */
 function validationMessage(issue: { keyword: string; message?: string; params: Record<string, unknown> }): string {
   const allowed = issue.params.allowedValues;
   if (issue.keyword === 'enum' && Array.isArray(allowed)) return `must be one of: ${allowed.join(', ')}`;

@@ -18,7 +18,7 @@ export interface SyncRouteOptions {
 export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (app, { deps, sse }) => {
   const runQuery = Type.Object({
     ...DatabaseQuery,
-    async: Type.Boolean({ default: false, description: 'Answer 202 {runId} at once instead of waiting for the run' }),
+    async: Type.Boolean({ default: false, description: 'Return 202 {runId} at once instead of waiting for the run' }),
     allowMassDrop: Type.Boolean({ default: false, description: 'Allow a run that drops more than half of the replica tables' }),
   });
   const runRoute = { config: { auth: 'admin', category: 'write', databaseScoped: true }, schema: { querystring: runQuery } } as const;
