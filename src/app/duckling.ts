@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -52,6 +53,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
   const health = new HealthMonitor(directory, logger);
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
   const scheduler = new SyncScheduler({
     databases: directory,
     sync: syncService,
@@ -100,6 +102,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         tables: tableService,
         health,
         automation: scheduler,
+        audit,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

@@ -1,10 +1,16 @@
 export {
-  ANONYMOUS,
   URL_CREDENTIAL_PARAMETERS,
   createApiKeyVerifier,
   findUrlCredentialParameters,
   keyFingerprint,
   readAuthorizationCredential,
   type ApiKeyVerifier,
-  type Principal,
 } from './api-key.js';
+export {
+  ANONYMOUS,
+  describePrincipal,
+  type AuthMethod,
+  type Principal,
+  type PrincipalDescription,
+  type Tier,
+} from './principal.js';

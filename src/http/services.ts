@@ -3,6 +3,7 @@
  * services. Routes see only these shapes, so they hold no SQL.
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
@@ -142,5 +143,6 @@ export interface HttpDependencies {
   tables: TablePort;
   health: HealthPort;
   automation: AutomationPort;
+  audit: AuditLog;
   readiness(): Readiness;
 }
