@@ -14,3 +14,4 @@ export {
   type PrincipalDescription,
   type Tier,
 } from './principal.js';
+export { UNLIMITED_ATTEMPTS, type AuthAttemptGuard } from './attempt-guard.js';
