@@ -92,6 +92,23 @@ export interface AdminHealthBody {
   version: string;
   uptime: number;
   databases: DatabaseHealth[];
+  /** `memory` or `redis` while healthy, `degraded` while Redis fails, `disabled` with `RATE_LIMIT_ENABLED=false`. */
+  rateLimitStore: 'memory' | 'redis' | 'degraded' | 'disabled';
+  rateLimit: RateLimitHealth;
+}
+
+/** Limiter state in the admin `/health` body. */
+export interface RateLimitHealth {
+  mode: 'enforce' | 'shadow';
+  /** Redis failures since start. */
+  storeErrors: number;
+  /** Decisions since start; combinations that never occurred are left out. */
+  decisions: Array<{
+    category: 'auth' | 'monitoring' | 'read' | 'query' | 'write';
+    tier: 'anonymous' | 'jwt' | 'apiKey';
+    outcome: 'allowed' | 'blocked' | 'shadow_blocked';
+    count: number;
+  }>;
 }
 
 export interface ReadyBody {

@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import { QueryService } from '../query/query-service.js';
+import { RateLimiter, readRateLimitSettings } from '../ratelimit/index.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
@@ -64,6 +65,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   });
 
   let phase: Phase = 'created';
+  let rateLimiter: RateLimiter | null = null;
   let server: FastifyInstance | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
@@ -90,6 +92,11 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
       });
 
+      rateLimiter = await RateLimiter.create({
+        settings: readRateLimitSettings(config),
+        logger: logger.child({ subsystem: 'ratelimit' }),
+        audit,
+      });
       server = await createHttpServer({
         config,
         logger,
@@ -103,6 +110,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         health,
         automation: scheduler,
         audit,
+        rateLimiter,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
@@ -135,6 +143,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );
     await queryService.shutdown();
+    await rateLimiter?.close();
     await databases?.closeAll();
 
     phase = 'stopped';

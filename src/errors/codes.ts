@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   },
   DUCKLING_PAYLOAD_TOO_LARGE: { status: 413, template: 'Request body is larger than the limit of {limitBytes} bytes' },
   DUCKLING_SYNC_UNSAFE: { status: 422, template: 'Sync refused: {detail}' },
+  DUCKLING_RATE_LIMITED: {
+    status: 429,
+    template: 'Rate limit exceeded in category "{category}": {limit} units per {windowSec} s at tier {tier}, and this request costs {cost}; retry in {retryAfter} s',
+  },
+  DUCKLING_CONCURRENCY_LIMITED: {
+    status: 429,
+    template: 'Too many queries in flight: {inFlight} of {concurrencyLimit} allowed at tier {tier}; wait for one to finish, then retry',
+  },
   DUCKLING_INTERNAL: { status: 500, template: 'Internal error: {detail}' },
   DUCKLING_SOURCE_UNAVAILABLE: { status: 502, template: 'Source {host}:{port} is unavailable: {detail}' },
   DUCKLING_QUERY_QUEUE_FULL: {
@@ -45,6 +53,10 @@ export const ERROR_CODES = {
     template: 'Query queue is full ({queued} waiting, limit {limit}); retry in a second',
   },
   DUCKLING_NOT_READY: { status: 503, template: 'Duckling is not ready: {detail}' },
+  DUCKLING_RATE_LIMIT_STORE_UNAVAILABLE: {
+    status: 503,
+    template: 'The rate-limit store is unavailable and RATE_LIMIT_STORE_FAILURE=closed rejects requests until it returns: {detail}',
+  },
   DUCKLING_DATABASE_UNAVAILABLE: { status: 503, template: 'Replica of database "{db}" is unavailable: {detail}' },
   DUCKLING_QUERY_TIMEOUT: {
     status: 504,

@@ -7,6 +7,7 @@ import './fastify-types.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
 import { automationRoutes } from './routes/automation.js';
 import { databaseRoutes } from './routes/databases.js';
@@ -61,6 +62,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     verifier: createApiKeyVerifier({ current: deps.config.auth.apiKey, previous: deps.config.auth.apiKeyPrevious }),
   });
   await app.register(dbContextPlugin, { databases: deps.databases });
+  await app.register(rateLimitPlugin, { limiter: deps.rateLimiter });
 
   const sse = new SseHub();
   let closing = false;

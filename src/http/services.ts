@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
+import type { RateLimiter } from '../ratelimit/index.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
@@ -144,5 +145,7 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   audit: AuditLog;
+  /** Charges every route with a rate-limit category; also backs the authentication-attempt guard. */
+  rateLimiter: RateLimiter;
   readiness(): Readiness;
 }

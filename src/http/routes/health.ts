@@ -18,6 +18,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
       version: deps.version,
       uptime: uptimeSeconds(deps),
       databases: health.databases,
+      rateLimitStore: deps.rateLimiter.storeStatus(),
+      rateLimit: {
+        mode: deps.rateLimiter.settings.mode,
+        storeErrors: deps.rateLimiter.storeErrorCount(),
+        decisions: deps.rateLimiter.decisionCounts(),
+      },
     };
     return body;
   });

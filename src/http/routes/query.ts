@@ -36,7 +36,15 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> 
   app.post(
     '/query',
     {
-      config: { auth: 'any', category: 'query', databaseScoped: true },
+      config: {
+        auth: 'any',
+        category: 'query',
+        databaseScoped: true,
+        rateLimitCharge: (request, costs) => {
+          const body = (request.body ?? {}) as { sql?: unknown; database?: unknown };
+          return costs.query(body.sql, body.database);
+        },
+      },
       schema: { body: QueryBody, querystring: Type.Object({ ...DatabaseQuery, format: Type.Optional(Format) }) },
     },
     async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const HEARTBEAT_INTERVAL_MS = 30_000;
@@ -54,6 +54,8 @@ export class SseHub {
   open(request: FastifyRequest, reply: FastifyReply): SseStream {
     reply.hijack();
     reply.raw.writeHead(200, {
+      // Headers set by the plugins so far (request id, rate limits), which hijacking would drop.
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',

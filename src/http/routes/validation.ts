@@ -15,8 +15,12 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
     app.get(
       path,
       {
-        // TODO(ratelimit): checksum mode costs 3 in the read category once the limiter charges costs.
-        config: { auth: 'any', category: 'read', databaseScoped: true },
+        config: {
+          auth: 'any',
+          category: 'read',
+          databaseScoped: true,
+          rateLimitCharge: (request, costs) => costs.validation((request.query as { mode?: unknown }).mode),
+        },
         schema: {
           querystring: Type.Object({
             ...DatabaseQuery,

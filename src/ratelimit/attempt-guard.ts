@@ -1,0 +1,35 @@
+import { ANONYMOUS, UNLIMITED_ATTEMPTS, type AuthAttemptGuard } from '../auth/index.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { rateLimitedError } from './response-fields.js';
+
+/** The parts of a request the guard reads; a Fastify request has them. */
+interface AttemptRequest {
+  /** Client address, resolved through `TRUST_PROXY`. */
+  ip: string;
+  id: string;
+}
+
+/**
+ * The authentication-attempt guard backed by the limiter. Each password attempt and each
+ * presented credential that fails costs `RATE_LIMIT_COST_AUTH` from the client address's `auth`
+ * bucket, always at the anonymous tier; once the bucket is empty the attempt is rejected with 429
+ * `DUCKLING_RATE_LIMITED` before any password is compared. In shadow mode attempts are only
+ * counted and logged. Without rate limiting every attempt is admitted.
+ */
+export function createAuthAttemptGuard(limiter: RateLimiter, now: () => number = Date.now): AuthAttemptGuard {
+  if (!limiter.enabled) return UNLIMITED_ATTEMPTS;
+
+  const charge = async (request: AttemptRequest, target: string): Promise<void> => {
+    const admission = await limiter.admit(
+      { principal: ANONYMOUS, clientIp: request.ip, databaseId: null },
+      limiter.costs.base('auth'),
+      { requestId: request.id, target },
+    );
+    if (!admission.admitted && admission.rate) throw rateLimitedError(admission.rate, now());
+  };
+
+  return {
+    beforePasswordAttempt: (request: AttemptRequest) => charge(request, 'password attempt'),
+    onInvalidCredential: (request: AttemptRequest) => charge(request, 'invalid credential'),
+  };
+}
