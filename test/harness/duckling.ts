@@ -8,6 +8,17 @@ import { createLogger, type Logger } from '../../src/logging/index.js';
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
 
+/**
+ * Rate-limit budgets far above what any test sends, so tests that are not about rate limiting are
+ * never limited. Rate-limit tests pass their own values in `env`, which win.
+ */
+const UNLIMITED_TEST_BUDGETS = {
+  RATE_LIMIT_READ_MAX: '1000000',
+  RATE_LIMIT_QUERY_MAX: '1000000',
+  RATE_LIMIT_WRITE_MAX: '1000000',
+  RATE_LIMIT_MONITORING_MAX: '1000000',
+};
+
 export interface RunningDuckling {
   duckling: Duckling;
   url: string;
@@ -39,6 +50,7 @@ export async function startDuckling(
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       // Tests start the scheduler only when they test it, so no scheduled run interferes with others.
       AUTO_START_SYNC: 'false',
+      ...UNLIMITED_TEST_BUDGETS,
       ...env,
     },
     { cwd: dataPath },
