@@ -78,6 +78,8 @@ export interface RateLimiterDependencies {
   audit: AuditLog;
   /** A ready store instead of the one the settings choose, for tests. */
   store?: RateLimitStore;
+  /** While Redis fails, it is tried again after this long (default 5 s); tests shorten it. */
+  redisRetryIntervalMs?: number;
   now?: () => number;
 }
 
@@ -125,7 +127,7 @@ export class RateLimiter {
   static async create(dependencies: RateLimiterDependencies): Promise<RateLimiter> {
     const { settings, logger } = dependencies;
     const now = dependencies.now ?? Date.now;
-    const store = dependencies.store ?? (await createStore(settings, logger, now));
+    const store = dependencies.store ?? (await createStore(settings, logger, now, dependencies.redisRetryIntervalMs));
     logger.info({ enabled: settings.enabled, mode: settings.mode, store: store.kind }, 'rate limiter ready');
     return new RateLimiter(settings, store, logger, dependencies.audit, now);
   }
@@ -296,7 +298,12 @@ export class RateLimiter {
   }
 }
 
-async function createStore(settings: RateLimitSettings, logger: Logger, now: () => number): Promise<RateLimitStore> {
+async function createStore(
+  settings: RateLimitSettings,
+  logger: Logger,
+  now: () => number,
+  retryIntervalMs: number | undefined,
+): Promise<RateLimitStore> {
   const memory = new MemoryStore({
     cleanupIntervalMs: settings.cleanupIntervalMs,
     slotTtlMs: settings.concurrency.inFlightTtlMs,
@@ -306,7 +313,12 @@ async function createStore(settings: RateLimitSettings, logger: Logger, now: () 
   if (!settings.enabled || url === null) return memory;
 
   const redis = new RedisStore({ url, keyPrefix: settings.redis.keyPrefix, timeoutMs: settings.redis.timeoutMs });
-  const failover = new FailoverStore(redis, memory, { policy: settings.redis.failurePolicy, logger, now });
+  const failover = new FailoverStore(redis, memory, {
+    policy: settings.redis.failurePolicy,
+    logger,
+    now,
+    ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
+  });
   await failover.start();
   return failover;
 }
