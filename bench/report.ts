@@ -1,4 +1,5 @@
 // Renders the benchmark results as the Markdown page docs/benchmarks.md.
+import { renderRateLimitSection, type RateLimitBenchResults } from './rate-limit.js';
 
 export interface QueryTiming {
   name: string;
@@ -30,6 +31,8 @@ export interface BenchResults {
   restSelectOne: { runs: number; medianMs: number };
   /** Incremental run after changing rows at the source, and a checksum validation of the table after it. */
   incremental: { changedRows: number; recordsProcessed: number; wallMs: number; validateMs: number; matched: boolean };
+  /** Request overhead of the rate limiter per store. */
+  rateLimit: RateLimitBenchResults;
 }
 
 const SYNC_RATE_TARGET = 400_000;
@@ -159,6 +162,8 @@ export function renderReport(results: BenchResults): string {
     ...syncSection(results),
     '',
     ...incrementalSection(results),
+    '',
+    ...renderRateLimitSection(results.rateLimit),
     '',
     ...querySection(results),
     '',

@@ -1,9 +1,10 @@
-// `npm run bench`: full-sync rate, peak memory and analytical query times of Duckling against a
-// private MariaDB, written to docs/benchmarks.md. Settings (environment):
+// `npm run bench`: full-sync rate, peak memory, analytical query times and rate-limiter overhead of
+// Duckling against a private MariaDB, written to docs/benchmarks.md. Settings (environment):
 //   BENCH_ROWS                 rows of `orders` (default 2,000,000; other sizes write data/bench/benchmarks-<rows>.md)
 //   BENCH_RUNS                 timed runs per query and engine (default 10)
 //   BENCH_DUCKDB_MEMORY_LIMIT  DUCKDB_MEMORY_LIMIT of the server and memory_limit in-process (default 1GB)
 //   BENCH_OUTPUT               where to write the Markdown page instead
+//   BENCH_RATE_LIMIT_ROUNDS, BENCH_RATE_LIMIT_SECONDS  rounds and seconds per mode of the limiter measurement (3, 5)
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import {
   type BenchServer,
 } from './duckling-server.js';
 import { createOrders, streamAllOrders } from './orders.js';
+import { measureRateLimitOverhead, rateLimitBenchSettings } from './rate-limit.js';
 import { BENCH_QUERIES, firstDifference, normaliseRows, timeQuery, type NormalisedRows } from './queries.js';
 import { renderReport, type BenchResults, type QueryTiming } from './report.js';
 
@@ -272,6 +274,9 @@ async function main(): Promise<void> {
     const { sync, rest, restSelectOneMs, replicaFile, env, envFile } = await measureServer(options, workDir, mariadb.port, mariadb.pid as number);
     const inProcess = await inProcessTimings(replicaFile, options.memoryLimit, options.runs);
     const incremental = await measureIncremental(env, envFile, workDir, mariadb);
+    console.log('rate-limiter overhead');
+    const { rounds, secondsPerRound } = rateLimitBenchSettings();
+    const rateLimit = await measureRateLimitOverhead(root, workDir, rounds, secondsPerRound);
 
     const cpus = os.cpus();
     const results: BenchResults = {
@@ -302,6 +307,7 @@ async function main(): Promise<void> {
       queries: combine(mariadbResults, inProcess.timings, rest),
       restSelectOne: { runs: SELECT_ONE_RUNS, medianMs: restSelectOneMs },
       incremental,
+      rateLimit,
     };
     mkdirSync(path.dirname(options.output), { recursive: true });
     writeFileSync(options.output, renderReport(results));
