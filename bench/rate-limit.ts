@@ -43,11 +43,12 @@ const WARM_UP_SECONDS = 2;
 const RAISED_BUDGET = '1000000000';
 
 /**
- * Starts one server per mode (each on its own empty replica, since `/api/tables` reads only the
- * replica) and a private `redis-server`, then measures the modes in turn for several rounds, so a
- * change in the machine's load spreads over all three. One autocannon connection sends requests
- * back to back; the latency of every response is kept at full precision (autocannon's own
- * histogram rounds to whole milliseconds).
+ * Measures the limiter's overhead. One server per mode runs on its own empty replica, which is
+ * enough because `/api/tables` reads only the replica, and a private `redis-server` backs the
+ * Redis mode. The modes take turns for several rounds, so a change in the machine's load spreads
+ * over all three. One autocannon connection sends requests back to back, and the latency of every
+ * response is kept at full precision, because autocannon's own histogram rounds to whole
+ * milliseconds.
  */
 export async function measureRateLimitOverhead(root: string, workDir: string, rounds: number, secondsPerRound: number): Promise<RateLimitBenchResults> {
   const redis = await startRedis(workDir);
@@ -148,7 +149,7 @@ interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** A `redis-server` of the benchmark on a free loopback port, without persistence. */
+/** Starts a `redis-server` for the benchmark on a free loopback port, without persistence. */
 async function startRedis(workDir: string): Promise<PrivateRedis> {
   const port = (await freePort()) as number;
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir], {

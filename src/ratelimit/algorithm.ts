@@ -1,6 +1,6 @@
 /**
  * The sliding-window counter with weighted costs that every rate-limit store applies. A bucket
- * counts the units admitted in the current window and in the previous one; usage weights the
+ * counts the units admitted in the current window and in the previous one. Usage weights the
  * previous window by the part of it that still overlaps a window ending now:
  *
  *   usage = previous × (1 − elapsed ÷ window) + current
@@ -44,7 +44,7 @@ export interface WindowDecision {
 
 /**
  * Advances a bucket to `nowMs`. After one window `current` becomes `previous` and the window
- * moves on by one length; after two or more both counts are stale, so the bucket restarts at
+ * moves on by one length. After two or more, both counts are stale, so the bucket restarts at
  * `nowMs`. A missing bucket starts empty at `nowMs`.
  */
 export function rollWindow(state: WindowState | null, nowMs: number, windowMs: number): WindowState {
@@ -67,7 +67,7 @@ export function checkWindow(stored: WindowState | null, check: WindowCheck): Win
 }
 
 /**
- * Computes usage, remaining units and the waiting times of a bucket that already holds the
+ * Computes usage, remaining units and the waiting times of a bucket that already contains the
  * decision (`allowed` says whether the cost was added). The Redis store calls it with the state
  * its script wrote.
  */

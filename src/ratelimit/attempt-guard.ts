@@ -2,7 +2,7 @@ import { ANONYMOUS, UNLIMITED_ATTEMPTS, type AuthAttemptGuard } from '../auth/in
 import type { RateLimiter } from './rate-limiter.js';
 import { rateLimitedError } from './response-fields.js';
 
-/** The parts of a request the guard reads; a Fastify request has them. */
+/** Parts of a request that the guard reads, which a Fastify request has. */
 interface AttemptRequest {
   /** Client address, resolved through `TRUST_PROXY`. */
   ip: string;
@@ -10,9 +10,9 @@ interface AttemptRequest {
 }
 
 /**
- * The authentication-attempt guard backed by the limiter. Each password attempt and each
+ * Creates the authentication-attempt guard backed by the limiter. Each password attempt and each
  * presented credential that fails costs `RATE_LIMIT_COST_AUTH` from the client address's `auth`
- * bucket, always at the anonymous tier; once the bucket is empty the attempt is rejected with 429
+ * bucket, always at the anonymous tier. Once the bucket is empty, the attempt is rejected with 429
  * `DUCKLING_RATE_LIMITED` before any password is compared. In shadow mode attempts are only
  * counted and logged. Without rate limiting every attempt is admitted.
  */

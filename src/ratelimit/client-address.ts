@@ -4,7 +4,7 @@ import { isIP, isIPv4 } from 'node:net';
  * Turns a client address into the form rate-limit keys use. IPv4-mapped IPv6 (`::ffff:1.2.3.4`)
  * becomes plain IPv4, since it is the same client. Any other IPv6 address is expanded,
  * lower-cased and cut to its /64 prefix (`2001:db8:0:1::/64`), because one subscriber
- * usually holds a whole /64 and could otherwise rotate through its addresses. A zone index
+ * is usually assigned a whole /64 and could otherwise rotate through its addresses. A zone index
  * (`fe80::1%eth0`) is dropped. Text that is not an IP address is returned unchanged, so a
  * caller without a socket address still gets a stable key.
  */
@@ -18,7 +18,7 @@ export function rateLimitAddress(address: string): string {
   return `${groups.slice(0, 4).map((group) => group.toString(16).padStart(4, '0')).join(':')}::/64`;
 }
 
-/** The eight 16-bit groups of a valid IPv6 address, with `::` and a dotted IPv4 tail resolved. */
+/** Expands a valid IPv6 address into its eight 16-bit groups, resolving `::` and a dotted IPv4 tail. */
 function expandIpv6(address: string): number[] {
   // A dotted IPv4 tail (`::ffff:1.2.3.4`) is rewritten as its two hex groups first.
   let text = address;

@@ -1,6 +1,6 @@
 import type { RateLimitCategory, RateLimitSettings } from './settings.js';
 
-/** What one request spends: units of one category. */
+/** Charge of one request: units of one category. */
 export interface RateCharge {
   category: RateLimitCategory;
   cost: number;
@@ -19,13 +19,13 @@ const CHECKSUM_EXTRA_COST = 2;
 export class RateLimitCosts {
   constructor(private readonly settings: RateLimitSettings) {}
 
-  /** The base cost of a category (`RATE_LIMIT_COST_<CATEGORY>`). */
+  /** Returns the base cost of a category (`RATE_LIMIT_COST_<CATEGORY>`). */
   base(category: RateLimitCategory): RateCharge {
     return { category, cost: this.settings.categories[category].cost };
   }
 
   /**
-   * A query: on the source (`database: "mysql"`) it is a `write`; on the replica it costs
+   * Prices a query. On the source (`database: "mysql"`) it is a `write`. On the replica it costs
    * `RATE_LIMIT_COST_QUERY`, plus 1 above 2,000 SQL characters or plus 2 above 5,000. Text that
    * is not a string (a body still to be validated) costs the base.
    */
@@ -39,7 +39,7 @@ export class RateLimitCosts {
     return { category: 'query', cost: base };
   }
 
-  /** `GET /api/sync/validate`: a read, two units dearer in `checksum` mode. */
+  /** Prices `GET /api/sync/validate`: a read, two units dearer in `checksum` mode. */
   validation(mode: unknown): RateCharge {
     const read = this.base('read');
     return mode === 'checksum' ? { category: 'read', cost: read.cost + CHECKSUM_EXTRA_COST } : read;

@@ -22,7 +22,7 @@ export class DecisionCounts {
     else this.counts.set(id, { category, tier, outcome, count: 1 });
   }
 
-  /** Every non-zero count, sorted by category, tier and outcome. */
+  /** Returns every non-zero count, sorted by category, tier and outcome. */
   list(): DecisionCount[] {
     return [...this.counts.values()]
       .map((entry) => ({ ...entry }))

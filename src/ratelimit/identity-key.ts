@@ -20,7 +20,7 @@ export interface RateLimitKey {
   category: RateLimitCategory;
 }
 
-/** Who is charged: the principal, its client address and the database of the request. */
+/** Caller of a charge: the principal, its client address and the database of the request. */
 export interface ChargeSubject {
   principal: Principal;
   /** Client address as the HTTP layer resolved it (`X-Forwarded-For` only from trusted proxies). */

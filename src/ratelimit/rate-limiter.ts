@@ -53,7 +53,7 @@ export interface ConcurrencyDecision {
  */
 export interface Admission {
   admitted: boolean;
-  /** Which limit rejected the request (or would have, in shadow mode); null when both passed. */
+  /** Limit that rejected the request, or would have in shadow mode; null when both passed. */
   exceeded: 'rate' | 'concurrency' | null;
   /** Null while rate limiting is disabled. */
   rate: RateDecision | null;
@@ -65,7 +65,7 @@ export interface Admission {
 /** Context for audit events; never a secret. */
 export interface AdmitContext {
   requestId?: string | null;
-  /** What the caller acted on, e.g. `POST /api/query`; recorded as the audit target. */
+  /** Target of the audit event, e.g. `POST /api/query`. */
   target?: string | null;
 }
 

@@ -30,7 +30,7 @@ export function concurrencyHeaders(decision: ConcurrencyDecision): Record<string
   return headers;
 }
 
-/** The 429 `DUCKLING_RATE_LIMITED` error of a rejected request, with the rate headers, `Retry-After` and the body fields. */
+/** Builds the 429 `DUCKLING_RATE_LIMITED` error of a rejected request, with the rate headers, `Retry-After` and the body fields. */
 export function rateLimitedError(decision: RateDecision, nowMs: number): DucklingError {
   return new DucklingError(
     'DUCKLING_RATE_LIMITED',
@@ -56,7 +56,7 @@ export function rateLimitedError(decision: RateDecision, nowMs: number): Ducklin
   );
 }
 
-/** The 429 `DUCKLING_CONCURRENCY_LIMITED` error of a query over the in-flight cap; retry after 1 s. */
+/** Builds the 429 `DUCKLING_CONCURRENCY_LIMITED` error of a query over the in-flight cap, with `Retry-After: 1`. */
 export function concurrencyLimitedError(decision: ConcurrencyDecision): DucklingError {
   return new DucklingError(
     'DUCKLING_CONCURRENCY_LIMITED',

@@ -34,7 +34,7 @@ export interface HeldSlot {
 /**
  * Where buckets and in-flight slots live. Being over a limit is a result (`allowed: false`,
  * `acquired: false`); a failure of the store itself is a thrown error, which the failover store
- * answers according to `RATE_LIMIT_STORE_FAILURE`. Releasing or refreshing a slot that is gone
+ * handles according to `RATE_LIMIT_STORE_FAILURE`. Releasing or refreshing a slot that is gone
  * does nothing.
  */
 export interface RateLimitStore {

@@ -27,7 +27,7 @@ export interface TestLimiter {
   clock: TestClock;
 }
 
-/** A limiter over a memory store (or `store`) with a test clock. */
+/** Creates a limiter over a memory store (or `store`) with a test clock. */
 export async function createTestLimiter(env: Record<string, string> = {}, store?: RateLimitStore): Promise<TestLimiter> {
   const clock = new TestClock();
   const logger = silentLogger();

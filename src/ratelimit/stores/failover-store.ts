@@ -6,7 +6,7 @@ import type { ConsumeRequest, HeldSlot, RateLimitStore, SlotRequest, SlotResult 
 import type { MemoryStore } from './memory-store.js';
 import { REDIS_RECONNECT_INTERVAL_MS, type RedisStore } from './redis-store.js';
 
-/** `ok`: Redis answers; `degraded`: the last Redis call failed and the failure policy applies. */
+/** `ok`: the last Redis call succeeded; `degraded`: it failed and the failure policy applies. */
 export type StoreHealth = 'ok' | 'degraded';
 
 export interface FailoverStoreOptions {
@@ -171,7 +171,7 @@ export class FailoverStore implements RateLimitStore {
   }
 }
 
-/** The decision of the `open` policy: admitted, with nothing charged. */
+/** Returns the decision of the `open` policy: admitted, with nothing charged. */
 function admitWithoutCharge(request: ConsumeRequest): WindowDecision {
   return {
     allowed: true,
