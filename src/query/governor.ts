@@ -101,7 +101,10 @@ export class QueryGovernor {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  /** Running slots one principal may hold. */
+  /**
+   * Running slots one principal may hold.
+   * TODO(governor): cap each principal at min(its tier's in-flight cap, this value) — needs the tier in SlotRequest.
+   */
   get principalCap(): number {
     return Math.ceil(this.options.maxConcurrent / 2);
   }
