@@ -156,6 +156,19 @@ describe('trusted proxy', () => {
     assert.equal(same[40], 429);
   });
 
+  test('event stream opening is charged', async () => {
+    const controller = new AbortController();
+    const response = await withKey(server, '/api/sync/events', TEST_API_KEY, { signal: controller.signal });
+    try {
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      assert.match(response.headers.get('ratelimit-policy') ?? '', /^"read";q=\d+;w=60$/);
+      assert.equal(response.headers.get('x-ratelimit-cost'), '1');
+    } finally {
+      controller.abort();
+    }
+  });
+
   test('50 addresses in one /64 share', async () => {
     const codes = await statuses(50, (index) =>
       anonymous(server, '/health/ready', { 'x-forwarded-for': `2001:db8:0:7:${(index + 1).toString(16)}::${index + 1}` }),

@@ -26,10 +26,6 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async consume(request: ConsumeRequest): Promise<WindowDecision> {
-    return this.consumeSync(request);
-  }
-
-  consumeSync(request: ConsumeRequest): WindowDecision {
     const stored = this.buckets.get(request.key) ?? null;
     const decision = checkWindow(stored, { nowMs: this.now(), windowMs: request.windowMs, limit: request.limit, cost: request.cost });
     this.buckets.set(request.key, { ...decision.state, windowMs: request.windowMs });
