@@ -113,6 +113,37 @@ describe('category budgets', () => {
     );
     assert.ok(blocked?.count >= 2, 'blocked reads are counted');
   });
+
+  test('API key monitoring blocks after 15', async () => {
+    // 3 × 5 units, of which the two tests above spent two (`/status` and `/health`).
+    const codes = await statuses(14, () => withKey(server, '/status', TEST_API_KEY));
+    assert.equal(count(codes, 200), 13);
+    assert.equal(codes[13], 429);
+  });
+});
+
+describe('database scope', () => {
+  for (const dbScope of [true, false]) {
+    test(`db scope ${dbScope ? 'on separates' : 'off shares'} databases`, async () => {
+      const server = await start({ RATE_LIMIT_INCLUDE_DB_SCOPE: String(dbScope), RATE_LIMIT_READ_MAX: '1' });
+      try {
+        const created = await withKey(server, '/api/databases', TEST_API_KEY, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Second', mysqlConnectionString: source.url('sakila') }),
+        });
+        const id = (await readJson(created)).database.id as string;
+
+        // 1 read × 5 for an API key per bucket.
+        const first = await statuses(6, () => withKey(server, '/api/tables', TEST_API_KEY));
+        const second = await statuses(1, () => withKey(server, `/api/tables?db=${id}`, TEST_API_KEY));
+        assert.equal(count(first, 200), 5);
+        assert.deepEqual(second, [dbScope ? 200 : 429]);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });
 
 test('budget recovers after the window', async () => {
