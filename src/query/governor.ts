@@ -3,9 +3,10 @@
  * and protocols, up to `queueMax` more wait, and each query has one deadline covering its queue
  * wait and its execution.
  *
- * Fairness: one principal holds at most ⌈maxConcurrent ÷ 2⌉ running slots, waiting queries are
- * granted round-robin across databases, and `high` priority (internal reads) goes first, except
- * that after 5 consecutive high grants the oldest waiting normal query goes next.
+ * Fairness: one principal holds at most ⌈maxConcurrent ÷ 2⌉ running slots, or its request's lower
+ * `maxRunning` (its rate-limit tier's in-flight cap). Waiting queries are granted round-robin
+ * across databases, and `high` priority (internal reads) goes first, except that after 5
+ * consecutive high grants the oldest waiting normal query goes next.
  */
 import { DucklingError } from '../errors/index.js';
 
@@ -31,6 +32,8 @@ export interface SlotRequest {
   signal?: AbortSignal;
   sql: string;
   protocol: string;
+  /** Running slots this principal may hold, when lower than ⌈maxConcurrent ÷ 2⌉: its tier's in-flight cap. */
+  maxRunning?: number;
 }
 
 /** A granted slot. The holder must call `release` exactly once; later calls do nothing. */
@@ -101,10 +104,7 @@ export class QueryGovernor {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  /**
-   * Running slots one principal may hold.
-   * TODO(governor): cap each principal at min(its tier's in-flight cap, this value) — needs the tier in SlotRequest.
-   */
+  /** Running slots one principal may hold, unless its request gives a lower `maxRunning`. */
   get principalCap(): number {
     return Math.ceil(this.options.maxConcurrent / 2);
   }
@@ -244,8 +244,10 @@ export class QueryGovernor {
 
   /** The next waiting query to start, or null when none may start now. */
   private pickNext(): Ticket | null {
-    const cap = this.principalCap;
-    const eligible = this.waiting.filter((ticket) => (this.runningByPrincipal.get(ticket.request.principal) ?? 0) < cap);
+    const eligible = this.waiting.filter((ticket) => {
+      const cap = Math.min(this.principalCap, ticket.request.maxRunning ?? Number.POSITIVE_INFINITY);
+      return (this.runningByPrincipal.get(ticket.request.principal) ?? 0) < cap;
+    });
     if (eligible.length === 0) return null;
 
     const high = eligible.filter((ticket) => ticket.request.priority === 'high');

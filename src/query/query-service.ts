@@ -144,6 +144,7 @@ export class QueryService {
       signal: req.signal,
       sql: req.sql,
       protocol: req.protocol,
+      ...(req.maxRunning === undefined ? {} : { maxRunning: req.maxRunning }),
     });
     return OpenQuery.open(slot, req.replica, req.sql, req.params, this.verdicts);
   }

@@ -31,6 +31,8 @@ export interface QueryRequest {
   principal: string;
   /** Internal reads (status, counts) are `high`; user queries `normal`. */
   priority?: 'high' | 'normal';
+  /** Running queries the principal may hold in the governor, when lower than its default share. */
+  maxRunning?: number;
   protocol: 'rest' | 'cli' | 'internal';
 }
 

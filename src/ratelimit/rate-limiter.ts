@@ -170,6 +170,13 @@ export class RateLimiter {
     return { admitted: rate.admitted, exceeded, rate, concurrency: slot?.decision ?? null, release };
   }
 
+  /** Returns the tier's in-flight query cap, or null when no cap applies (limiting or caps off, anonymous). */
+  maxQueriesInFlight(tier: Tier): number | null {
+    const concurrency = this.settings.concurrency;
+    if (!this.settings.enabled || !concurrency.enabled || tier === 'anonymous') return null;
+    return concurrency.maxInFlight[tier];
+  }
+
   /** Decision counts since start, per category, tier and outcome. */
   decisionCounts(): DecisionCount[] {
     return this.counts.list();

@@ -89,6 +89,25 @@ describe('QueryGovernor fairness', () => {
     assert.equal(governor.stats().running, 0);
   });
 
+  test('tier cap lowers principal share', async () => {
+    const governor = new QueryGovernor({ maxConcurrent: 10, queueMax: 10 }, 30_000);
+    const held = [
+      await governor.acquire(slotRequest({ maxRunning: 2 })),
+      await governor.acquire(slotRequest({ maxRunning: 2 })),
+    ];
+    const { order, slots } = recordGrants(governor, [['alice-3', { maxRunning: 2 }], ['bob-1', { principal: 'bob' }]]);
+    await settle();
+    assert.deepEqual(order, ['bob-1']);
+    assert.equal(governor.stats().queued, 1);
+
+    held[0]!.release();
+    await settle();
+    assert.deepEqual(order, ['bob-1', 'alice-3']);
+    held[1]!.release();
+    for (const slot of slots.values()) slot.release();
+    assert.equal(governor.stats().running, 0);
+  });
+
   test('normal query after five high grants', async () => {
     const governor = new QueryGovernor({ maxConcurrent: 1, queueMax: 20 }, 30_000);
     const holder = await governor.acquire(slotRequest());

@@ -65,6 +65,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> 
         principal: principalLabel(request),
         priority: 'normal',
         protocol: 'rest',
+        ...queryShare(deps, request),
       };
 
       if (format === 'json') {
@@ -137,6 +138,12 @@ export function formatFromAccept(accept: string | undefined): QueryFormat {
     if (type === 'application/json') return 'json';
   }
   return 'json';
+}
+
+/** Limits the caller's governor share to its tier's in-flight cap, when rate limiting enforces one. */
+function queryShare(deps: HttpDependencies, request: FastifyRequest): { maxRunning?: number } {
+  const maxRunning = deps.rateLimiter.maxQueriesInFlight(request.principal.tier);
+  return maxRunning === null ? {} : { maxRunning };
 }
 
 /** Returns the client's value when it is lower than the server limit, else the server limit. */
