@@ -16,10 +16,10 @@ export interface IncrementalRunContext extends FullRunContext {
 }
 
 /**
- * Treatment of one table in an incremental run: a merge of the rows changed since its watermark
- * (after following an in-place schema change, when there is one), a full load (no usable
- * watermark yet, or a schema change that needs a rebuild), or an error result (a watermark
- * setting that cannot apply).
+ * Treatment of one table in an incremental run. A merge reads the rows changed since its
+ * watermark, after following an in-place schema change when there is one. A full load serves a
+ * table with no usable watermark yet or with a schema change that needs a rebuild. An error
+ * result reports a watermark setting that cannot apply.
  */
 export type TableStrategy =
   | { kind: 'merge'; job: Omit<IncrementalJob, keyof TableJob | 'retry' | 'schemaChange'>; evolution?: InPlaceChange }
@@ -140,8 +140,8 @@ export async function syncTableByStrategy(
 }
 
 /**
- * Merges the table's changed rows. An in-place schema change is followed first; when its fill
- * cannot be proven, the table is reloaded fully instead and the reason recorded.
+ * Merges the table's changed rows. An in-place schema change is followed first. When its fill
+ * cannot be proven, the table is reloaded fully instead, with the reason recorded.
  */
 async function mergeTable(
   context: Omit<IncrementalRunContext, 'allowMassDrop' | 'locks'>,

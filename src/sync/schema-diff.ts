@@ -12,7 +12,7 @@ export interface StoredSchema {
   schemaHash: string;
 }
 
-/** How the existing rows of the source hold an added column: all NULL, or all the literal default. */
+/** Value that every existing source row has in an added column: NULL, or the literal default. */
 export type ColumnFill = { kind: 'null' } | { kind: 'literal'; value: string };
 
 export interface AddedColumn {
@@ -98,17 +98,18 @@ export function compareSchemas(stored: StoredSchema | null, current: TableDefini
   if (!sameKey(stored.key, current.key)) rebuildFor(`key changed: ${formatKey(stored.key)} -> ${formatKey(current.key)}`);
   if (!sameOrderOfKeptColumns(stored.columns, current.columns)) changes.push('column order changed');
 
-  // The hash also covers details no rule above names; such a change is rebuilt as well.
+  // The hash also covers details that no rule above names, and such a change is rebuilt as well.
   if (changes.length === 0) rebuildFor('source definition changed');
   const summary = changes.join('; ');
   return rebuild ? { kind: 'rebuild', summary } : { kind: 'in-place', summary, added: addedInPlace };
 }
 
 /**
- * Returns how the existing source rows hold an added column, or null when that is not known from
- * the definition alone: a generated or AUTO_INCREMENT column, an expression default such as
- * CURRENT_TIMESTAMP (the server filled in its value at ALTER time), a NOT NULL column without a
- * default (filled with the type's implicit default), or a literal default of a non-portable type.
+ * Returns the value that the existing source rows have in an added column, or null when the
+ * definition alone does not tell. It does not tell for a generated or AUTO_INCREMENT column, or for
+ * an expression default such as CURRENT_TIMESTAMP, whose value the server computed at ALTER time.
+ * Nor does it for a NOT NULL column without a default (the server filled in the type's implicit
+ * default), or for a literal default of a type outside `PORTABLE_DEFAULT_TYPES`.
  */
 export function fillOfAddedColumn(column: SourceColumn): ColumnFill | null {
   if (column.generationExpression !== null || /\bauto_increment\b/i.test(column.extra)) return null;
@@ -164,7 +165,7 @@ function describeColumn(column: SourceColumn): string {
   return parts.join(' ');
 }
 
-/** `decimal(12,2) unsigned` becomes `DECIMAL(12,2) UNSIGNED`; the text inside the brackets (ENUM labels) keeps its case. */
+/** Upper-cases a `COLUMN_TYPE` outside its brackets: `decimal(12,2) unsigned` becomes `DECIMAL(12,2) UNSIGNED`, and ENUM labels keep their case. */
 export function formatColumnType(column: SourceColumn): string {
   if (column.isJsonAlias) return 'JSON';
   const type = column.columnType;

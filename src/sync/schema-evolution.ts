@@ -53,9 +53,10 @@ export type InPlaceOutcome = { applied: true } | { applied: false; reason: strin
 /**
  * Adds the new columns to the replica table in place, filled as the source filled its existing
  * rows, and stores the new definition. Returns `applied: false` with the reason, and changes
- * nothing, when that fill is not proven: a default the column's converter cannot store, or a
- * source row that the merge will not read again and whose value differs from the default (the
- * default changed after the column was added, or the row was updated without moving its watermark).
+ * nothing, when that fill is not proven. That happens when the column's converter cannot store
+ * the default, or when a source row that the merge will not read again differs from the default.
+ * Such a row exists when the default changed after the column was added, or when the row was
+ * updated without moving its watermark.
  */
 export async function evolveInPlace(input: InPlaceInput): Promise<InPlaceOutcome> {
   const converted = convertDefaults(input.plan, input.change.added);
@@ -100,12 +101,13 @@ function convertDefaults(plan: TablePlan, added: readonly AddedColumn[]): { colu
 }
 
 /**
- * Returns the first added column for which a source row that the merge will not read again holds
+ * Returns the first added column for which a source row that the merge will not read again has
  * a value other than the default, or null when there is none. Those rows are the rows at or below
  * the stored watermark (timestamp mode, NULL watermarks included) or key (id mode). That is a
  * superset of the rows the merge skips, so a lookback only makes the check stricter.
  */
 async function findColumnOffDefault(input: InPlaceInput): Promise<string | null> {
+  if (input.change.added.length === 0) return null;
   const snapshot = await input.source.openSnapshot();
   try {
     for (const { column, fill } of input.change.added) {
@@ -142,8 +144,11 @@ export function offDefaultQuery(
     notReadAgain = `(${watermark} IS NULL OR ${watermark} <= ?)`;
     values.push(stored.value);
   } else {
+    // A BIGINT key compared with a string parameter is compared as a double. Rounding is
+    // monotonic, so every key at or below the stored one still matches.
     notReadAgain = `${watermark} <= ?`;
-    values.push(stored.key[0]);
+    const key = stored.key[0];
+    values.push(typeof key === 'bigint' ? key.toString() : key);
   }
 
   let differs: string;

@@ -112,12 +112,12 @@ export async function readWatermarkValue(connection: DuckDBConnection, table: st
   });
 }
 
-/** The `_duckling.tables.source_columns` text of a table. */
+/** Returns the `_duckling.tables.source_columns` text of a table. */
 export function sourceColumnsJson(table: SourceTable): string {
   return JSON.stringify(table.columns, jsonSafe);
 }
 
-/** The `_duckling.tables.type_plan` text of a plan: name, source type and DuckDB type per column. */
+/** Returns the `_duckling.tables.type_plan` text of a plan: name, source type and DuckDB type per column. */
 export function typePlanJson(plan: TablePlan): string {
   return JSON.stringify(plan.columns.map((column) => ({ name: column.name, sourceType: column.sourceType, duckdbType: column.duckdbType })));
 }

@@ -31,7 +31,7 @@ export interface TableJob {
   shouldStop(): boolean;
   /** The database's `sync` settings, which can name the watermark column of a table. */
   syncOptions?: DatabaseSyncOptions;
-  /** Why a schema change that could be followed in place is reloaded instead; appended to `schemaChange`. */
+  /** Reason that a schema change which could be followed in place is reloaded instead, appended to `schemaChange`. */
   reloadReason?: string;
 }
 

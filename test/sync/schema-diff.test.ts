@@ -42,7 +42,7 @@ test('nullable column added in place', () => {
 });
 
 test('column added in the middle', () => {
-  // The columns after it move one position on; aligned by name, that is no change of theirs.
+  // The columns after it move one position on. Aligned by name, that is no change of theirs.
   const note = column('note', 2, 'varchar(20)');
   const result = compareSchemas(BEFORE, table([ID, note, { ...NAME, ordinal: 3 }, { ...PRICE, ordinal: 4 }]));
   assert.equal(result.kind, 'in-place');
@@ -141,4 +141,8 @@ test('off-default query shape', () => {
   const id = offDefaultQuery(source, 'name', { kind: 'null' }, { mode: 'id', column: 'id', columnIndex: 0 }, { value: '7', key: [7] });
   assert.equal(id.sql, 'SELECT 1 FROM `t` WHERE `id` <= ? AND `name` IS NOT NULL LIMIT 1');
   assert.deepEqual(id.values, [7]);
+
+  const big = offDefaultQuery(source, 'name', { kind: 'null' }, { mode: 'id', column: 'id', columnIndex: 0 },
+    { value: '9007199254740993', key: [9007199254740993n] });
+  assert.deepEqual(big.values, ['9007199254740993']);
 });
