@@ -47,6 +47,7 @@ export async function syncTableFully(job: TableJob): Promise<TableSyncResult> {
   logger.info({ estimatedRows: job.table.estimatedRows }, 'table sync started');
   let schemaChange: string | null = null;
   try {
+    assertNameNotReserved(job.table.name);
     schemaChange = await describeSchemaChange(job, logger);
     const result = await loadAndSwap(job, logger, startedAtMs, schemaChange);
     job.progress.phase(job.databaseId, job.table.name, 'done');
@@ -82,14 +83,17 @@ export async function syncTableFully(job: TableJob): Promise<TableSyncResult> {
  * rebuilds the table whatever the change, so nothing is altered here.
  */
 async function describeSchemaChange(job: TableJob, logger: Logger): Promise<string | null> {
-  if (job.table.name.startsWith(RESERVED_PREFIX)) {
-    throw new Error(`source table name ${job.table.name} starts with ${RESERVED_PREFIX}, which Duckling reserves for its own tables; rename the table or add it to EXCLUDED_TABLES`);
-  }
   const comparison = await compareWithReplica(job.replica, job.table);
   if (comparison.kind === 'unchanged') return null;
   const schemaChange = job.reloadReason === undefined ? comparison.summary : `${comparison.summary}; reloaded because ${job.reloadReason}`;
   logger.info({ schemaChange, action: 'full load' }, 'source schema changed');
   return schemaChange;
+}
+
+function assertNameNotReserved(table: string): void {
+  if (table.startsWith(RESERVED_PREFIX)) {
+    throw new Error(`source table name ${table} starts with ${RESERVED_PREFIX}, which Duckling reserves for its own tables; rename the table or add it to EXCLUDED_TABLES`);
+  }
 }
 
 async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number, schemaChange: string | null): Promise<TableSyncResult> {
