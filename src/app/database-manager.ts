@@ -212,8 +212,8 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
 
   /**
    * Removes the database. Its handle leaves the directory first, so neither a route nor the
-   * scheduler starts another sync of it; a running sync then stops at its next flush. When it does
-   * not stop within SYNC_STOP_TIMEOUT_MS the database is put back and 409 is thrown.
+   * scheduler starts another sync of it. A running sync then stops at its next flush. When it does
+   * not stop within SYNC_STOP_TIMEOUT_MS, the database is put back and 409 is thrown.
    */
   private async removeNow(id: string, options: { deleteFiles: boolean }): Promise<{ message: string }> {
     const handle = this.requireHandle(id);

@@ -112,7 +112,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
           },
         },
       });
-      // In the background, so a source that is slow to answer does not delay the start.
+      // In the background, so a slow source does not delay the start.
       void verifySources(directory.list(), syncService, logger);
 
       server = await createHttpServer({

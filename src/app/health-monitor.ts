@@ -5,7 +5,7 @@ import type { SyncProgress } from '../sync/types.js';
 
 /** Results are reused for this long, so callers of /health cannot load the sources. */
 const CACHE_MS = 5_000;
-/** A replica or source that has not answered a check within this time counts as down. */
+/** A replica or source that does not respond to a check within this time counts as down. */
 export const CHECK_TIMEOUT_MS = 5_000;
 
 type HealthResult = { status: HealthStatus; databases: DatabaseHealth[] };
@@ -110,7 +110,7 @@ export class HealthMonitor implements HealthPort {
   }
 
   private async checkDatabase(handle: DatabaseHandle): Promise<DatabaseHealth> {
-    // The monitor stands down while the database syncs; the sync itself reports source failures.
+    // The monitor leaves a syncing database alone, because the sync itself reports source failures.
     const previous = this.lastByDatabase.get(handle.id);
     if (previous && this.isSyncing(handle.id)) return previous;
 
@@ -156,7 +156,7 @@ export class HealthMonitor implements HealthPort {
     const timeoutMs = this.options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${side} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`${side} check timed out after ${timeoutMs} ms`)), timeoutMs);
     });
     work.catch(() => undefined);
     try {

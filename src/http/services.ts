@@ -47,8 +47,9 @@ export interface DatabaseDirectory {
 }
 
 /**
- * `ready`: serving; `syncing`: a sync runs; `unavailable`: no replica; `source_error`: the connection
- * string cannot be used, or it reaches another source than the one the replica was copied from.
+ * Database state: `ready` (serving), `syncing` (a sync runs), `unavailable` (no replica) or
+ * `source_error`. The last means the connection string cannot be used, or it reaches another
+ * source than the one the replica was copied from.
  */
 export type DatabaseStatus = 'ready' | 'syncing' | 'unavailable' | 'source_error';
 

@@ -38,10 +38,11 @@ export interface RecoveryOptions {
 }
 
 /**
- * What `evaluate` did: `disabled` (AUTO_RESTART off), `inactive` (no sync schedule), `fresh` (a
- * sync succeeded within the window), `unusable` (no replica or source), `waiting` (back-off or a
- * recovery sync still running), `exhausted` (all attempts used), `skipped` (the database cannot
- * sync now; no attempt used), `failed` (the reconnect failed; one attempt used) or `started`.
+ * Outcome of one `evaluate` call. Nothing was tried with `disabled` (AUTO_RESTART off), `inactive`
+ * (no sync schedule), `fresh` (a sync succeeded within the window), `unusable` (no replica or
+ * source), `waiting` (back-off, or a recovery sync still runs) and `exhausted` (all attempts used).
+ * `skipped` means the database cannot sync now and no attempt was used. `failed` means the
+ * reconnect failed and used an attempt. `started` means a recovery sync started.
  */
 export type RecoveryStep = 'disabled' | 'inactive' | 'fresh' | 'unusable' | 'waiting' | 'exhausted' | 'skipped' | 'failed' | 'started';
 
@@ -62,12 +63,12 @@ interface DatabaseRecovery {
 }
 
 /**
- * Recovery syncs of the health monitor. While the schedule is active, a database whose last
- * successful sync is older than max(2 × interval, 30 min) gets a reconnect (a new source connection
- * that also checks the source identity) and a guarded incremental sync with trigger `recovery`, up
- * to `maxAttempts` attempts with back-off min(2ⁿ s, 60 s). A turn the database cannot take (another
- * sync runs, its source changed, shutdown) is a skip and uses no attempt. Any successful sync of
- * the database, recovery or not, resets the count.
+ * Recovery syncs of the health monitor, while the sync schedule is active. A database whose last
+ * successful sync is older than max(2 × interval, 30 min) gets a reconnect, which opens a source
+ * connection and checks the source identity. Then a guarded incremental sync with trigger
+ * `recovery` starts. There are at most `maxAttempts` attempts, with back-off min(2ⁿ s, 60 s) after
+ * attempt n. A turn the database cannot take (another sync runs, its source changed, shutdown) is
+ * a skip and uses no attempt. Any successful sync of the database, recovery or not, resets the count.
  */
 export class Recovery {
   private readonly state = new Map<string, DatabaseRecovery>();
@@ -195,8 +196,8 @@ export class Recovery {
   }
 
   /**
-   * Returns the database's state, creating it on first sight from the newest successful
-   * `sync_log` row; a database without one counts from now, so a new database is not stale at once.
+   * Returns the database's state. On first sight it starts from the newest successful `sync_log`
+   * row. A database without one counts from now, so a new database is not stale at once.
    */
   private async stateOf(database: ScheduledDatabase): Promise<DatabaseRecovery> {
     const known = this.state.get(database.id);

@@ -150,7 +150,7 @@ export class SyncScheduler {
     };
   }
 
-  /** The reconciliation schedule of one database, in the same shape as the sync schedule. */
+  /** Describes the reconciliation schedule of one database, in the shape of the sync schedule. */
   describeReconcile(databaseId: string): ScheduleView {
     return {
       enabled: this.running && this.reconcileIntervalMs > 0,
@@ -184,7 +184,8 @@ export class SyncScheduler {
   private runOnce(kind: JobKind, database: ScheduledDatabase): void {
     // TODO(scheduler): skip incremental turns and reconcile tables under CDC — needs the CDC service's state per database.
     const logger = this.logger.child({ databaseId: database.id });
-    const type = kind === 'reconcile' ? 'reconcile' : this.options.incremental ? 'incremental' : 'full';
+    let type = this.options.incremental ? 'incremental' : 'full';
+    if (kind === 'reconcile') type = 'reconcile';
     const label = kind === 'reconcile' ? 'scheduled reconcile' : 'scheduled sync';
     if (!database.replica || !database.source) {
       logger.warn({ runType: type, reason: database.replica ? 'source not usable' : 'replica not open' }, `${label} skipped`);

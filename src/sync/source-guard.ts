@@ -4,7 +4,7 @@ import type { SourceIdentity } from '../source/index.js';
 import { describeIdentityChange, readRecordedIdentity, recordIdentity } from './source-identity.js';
 import type { SyncTarget } from './types.js';
 
-/** What a database whose source changed must do before it syncs again; `{db}` is its id. */
+/** Remedy for a database whose source changed, in its error message; `{db}` is the database id. */
 const HALT_REMEDY =
   'its syncs are halted. If the new source is intended, send PUT /api/databases/{db}?resync=true or DELETE /api/sync/clear-all?db={db} so the next sync reloads the replica from it; otherwise restore the old connection string in databases.json and restart';
 
@@ -24,7 +24,7 @@ export class SourceGuard {
     if (change !== undefined) throw sourceChangedError(databaseId, change);
   }
 
-  /** The difference that halted the database, or null when it is not halted. */
+  /** Returns the difference that halted the database, or null when it is not halted. */
   haltReason(databaseId: string): string | null {
     return this.halted.get(databaseId) ?? null;
   }

@@ -33,7 +33,7 @@ import type {
 /** How long `shutdown` waits for runs to reach their next flush. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
-/** How a full, incremental or single-table sync ended: `success` when no table failed. */
+/** Result of a full, incremental or single-table sync: `success` when no table failed. */
 export type SyncOutcome = 'success' | 'failure';
 type OutcomeListener = (databaseId: string, outcome: SyncOutcome) => void;
 
@@ -356,7 +356,7 @@ export class SyncService {
     this.sourceGuard.release(databaseId);
   }
 
-  /** The identity difference that halted the database's syncs, or null when they are not halted. */
+  /** Returns the identity difference that halted the database's syncs, or null when they are not halted. */
   sourceHalt(databaseId: string): string | null {
     return this.sourceGuard.haltReason(databaseId);
   }
