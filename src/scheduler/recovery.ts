@@ -13,7 +13,7 @@ const MAX_BACKOFF_MS = 60_000;
 /** The sync service as recovery uses it. */
 export interface RecoverySyncPort {
   startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle;
-  /** Reads the source identity through a new connection; a mismatch halts the database. */
+  /** Reads the source identity, so the pool opens a connection in place of lost ones; a mismatch halts the database. */
   verifySource(target: SyncTarget): Promise<'match' | 'unrecorded' | 'changed'>;
   onSyncOutcome(listener: (databaseId: string, outcome: SyncOutcome) => void): () => void;
 }
@@ -64,8 +64,8 @@ interface DatabaseRecovery {
 
 /**
  * Recovery syncs of the health monitor, while the sync schedule is active. A database whose last
- * successful sync is older than max(2 × interval, 30 min) gets a reconnect, which opens a source
- * connection and checks the source identity. Then a guarded incremental sync with trigger
+ * successful sync is older than max(2 × interval, 30 min) gets a reconnect: a source identity read,
+ * for which the mysql2 pool opens a connection in place of any it lost. Then a guarded incremental sync with trigger
  * `recovery` starts. There are at most `maxAttempts` attempts, with back-off min(2ⁿ s, 60 s) after
  * attempt n. A turn the database cannot take (another sync runs, its source changed, shutdown) is
  * a skip and uses no attempt. Any successful sync of the database, recovery or not, resets the count.

@@ -78,23 +78,29 @@ test('scheduled reconcile deletes a row', async () => {
 });
 
 test('running sync skips the turn', async () => {
+  // With the scheduler stopped and idle, no reconcile can hold the guard or wait on the lock below.
+  await server.request('/api/automation/stop', { method: 'POST' });
+  await waitFor('every run to end', async () => ((await readJson(await server.request('/api/sync/progress'))).inProgress ? undefined : true));
+
   const locker: mysql.Connection = await source.connect(schema);
   try {
     await locker.query('LOCK TABLES items WRITE');
     const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
     assert.equal(started.status, 202);
     const from = logLines.length;
+    await server.request('/api/automation/start', { method: 'POST' });
     await waitFor('a skipped reconcile turn', async () =>
       logLines.slice(from).some((line) => line.includes('scheduled reconcile skipped') && line.includes('DUCKLING_SYNC_IN_PROGRESS')) ? true : undefined);
   } finally {
+    await server.request('/api/automation/stop', { method: 'POST' });
     await locker.query('UNLOCK TABLES');
     await locker.end();
   }
-  await server.request('/api/automation/stop', { method: 'POST' });
   await waitFor('the run to end', async () => ((await readJson(await server.request('/api/sync/progress'))).inProgress ? undefined : true));
 });
 
 test('progress type is reconcile', async () => {
+  await waitFor('every run to end', async () => ((await readJson(await server.request('/api/sync/progress'))).inProgress ? undefined : true));
   const locker: mysql.Connection = await source.connect(schema);
   let reconcile: Promise<Response>;
   try {
