@@ -7,6 +7,7 @@ import { discoverTables } from './discovery.js';
 import { runFullSync } from './full-run.js';
 import { chooseStrategy, runIncrementalSync, syncTableByStrategy } from './incremental-run.js';
 import { ProgressBoard } from './progress.js';
+import { DatabaseActivity } from './database-activity.js';
 import { runReconcile } from './reconcile-run.js';
 import type { ReconcileOptions, ReconcileReport } from './reconcile-types.js';
 import { SourceGuard } from './source-guard.js';
@@ -37,13 +38,6 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 export type SyncOutcome = 'success' | 'failure';
 type OutcomeListener = (databaseId: string, outcome: SyncOutcome) => void;
 
-interface ActiveRun {
-  runId: string;
-  /** `clear-all` holds the per-database guard while `clearAll` drops the replica's tables. */
-  type: ProgressRunType | 'clear-all';
-  completion: Promise<unknown>;
-}
-
 /**
  * Full, incremental and single-table syncs of every database: one run per database at a time,
  * one load per table at a time, progress and sync history. Before each run it compares the
@@ -52,15 +46,11 @@ interface ActiveRun {
 export class SyncService {
   private readonly config: Config;
   private readonly logger: Logger;
-  private readonly runs = new Map<string, ActiveRun>();
-  /** Running single-table syncs per database. */
-  private readonly tableSyncs = new Map<string, Set<Promise<unknown>>>();
+  private readonly activity = new DatabaseActivity();
   private readonly locks = new TableLocks();
   private readonly tableSyncProgress = new Map<string, { runId: string; members: number }>();
   private readonly progressBoard = new ProgressBoard();
   private readonly sourceGuard: SourceGuard;
-  /** Databases whose work stops at its next flush, because `stopDatabase` was called. */
-  private readonly stoppingDatabases = new Set<string>();
   private readonly outcomeListeners = new Set<OutcomeListener>();
   private stopping = false;
 
@@ -143,7 +133,7 @@ export class SyncService {
     run: (runId: string, logger: Logger) => Promise<T>,
   ): { runId: string; completion: Promise<T> } {
     this.assertAcceptingRuns(target.databaseId);
-    this.assertNoRun(target.databaseId);
+    this.activity.assertNoRun(target.databaseId);
     this.sourceGuard.assertNotHalted(target.databaseId);
     const runId = randomUUID();
     const logger = this.logger.child({ databaseId: target.databaseId, runId });
@@ -163,22 +153,11 @@ export class SyncService {
       await this.sourceGuard.recordIfMissing(target, identity);
       return result;
     };
-    const completion: Promise<T> = checkedRun().finally(() => {
-      this.runs.delete(target.databaseId);
-      this.progressBoard.end(target.databaseId, runId);
-      this.settleStop(target.databaseId);
-    });
+    const completion: Promise<T> = checkedRun().finally(() => this.progressBoard.end(target.databaseId, runId));
     // The caller may start a run and never await it (async=true), and its failure is already logged.
     completion.catch(() => undefined);
-    this.runs.set(target.databaseId, { runId, type, completion });
+    this.activity.addRun(target.databaseId, { runId, type, completion });
     return { runId, completion };
-  }
-
-  private assertNoRun(databaseId: string): void {
-    const running = this.runs.get(databaseId);
-    if (running) {
-      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: running.type, db: databaseId, runId: running.runId });
-    }
   }
 
   private retryPolicy(): RetryPolicy {
@@ -194,16 +173,14 @@ export class SyncService {
    */
   async syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult> {
     this.assertAcceptingRuns(target.databaseId);
-    this.assertNoRun(target.databaseId);
+    this.activity.assertNoRun(target.databaseId);
     this.sourceGuard.assertNotHalted(target.databaseId);
     if (!this.locks.tryAcquire(target.databaseId, table)) {
       throw new DucklingError('DUCKLING_TABLE_LOCKED', { table, db: target.databaseId });
     }
 
     const work = this.checkedTableSync(target, table, options);
-    const running = this.tableSyncs.get(target.databaseId) ?? new Set<Promise<unknown>>();
-    running.add(work);
-    this.tableSyncs.set(target.databaseId, running);
+    this.activity.addTableSync(target.databaseId, work);
     try {
       const result = await work;
       this.emitOutcome(target.databaseId, result.status === 'success' ? 'success' : 'failure');
@@ -212,10 +189,7 @@ export class SyncService {
       this.emitOutcome(target.databaseId, 'failure');
       throw error;
     } finally {
-      running.delete(work);
-      if (running.size === 0) this.tableSyncs.delete(target.databaseId);
       this.locks.release(target.databaseId, table);
-      this.settleStop(target.databaseId);
     }
   }
 
@@ -321,9 +295,8 @@ export class SyncService {
    * running at the timeout stops at its next flush all the same.
    */
   async stopDatabase(databaseId: string, timeoutMs: number): Promise<boolean> {
-    const pending = this.pendingWork(databaseId);
+    const pending = this.activity.requestStop(databaseId);
     if (pending.length === 0) return true;
-    this.stoppingDatabases.add(databaseId);
     this.logger.info({ databaseId, runs: pending.length }, 'stopping the syncs of a database at their next flush');
 
     let timer: NodeJS.Timeout | undefined;
@@ -385,39 +358,22 @@ export class SyncService {
   }
 
   /** Runs `work` while holding the per-database guard, so no sync starts meanwhile. */
-  private async underGuard<T>(databaseId: string, work: () => Promise<T>): Promise<T> {
+  private underGuard<T>(databaseId: string, work: () => Promise<T>): Promise<T> {
     this.assertAcceptingRuns(databaseId);
-    this.assertNoRun(databaseId);
-    if (this.tableSyncs.has(databaseId)) {
-      throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'single-table', db: databaseId, runId: 'of POST /api/sync/table' });
-    }
+    this.activity.assertIdle(databaseId);
     const completion = work();
-    this.runs.set(databaseId, { runId: 'clear-all', type: 'clear-all', completion });
-    try {
-      return await completion;
-    } finally {
-      this.runs.delete(databaseId);
-    }
+    this.activity.addRun(databaseId, { runId: 'clear-all', type: 'clear-all', completion });
+    return completion;
   }
 
   private shouldStop(databaseId: string): boolean {
-    return this.stopping || this.stoppingDatabases.has(databaseId);
-  }
-
-  private pendingWork(databaseId: string): Promise<unknown>[] {
-    const run = this.runs.get(databaseId);
-    return [...(run ? [run.completion] : []), ...(this.tableSyncs.get(databaseId) ?? [])];
-  }
-
-  /** Ends a `stopDatabase` request once the last work of the database finished. */
-  private settleStop(databaseId: string): void {
-    if (this.stoppingDatabases.has(databaseId) && this.pendingWork(databaseId).length === 0) this.stoppingDatabases.delete(databaseId);
+    return this.stopping || this.activity.isStopping(databaseId);
   }
 
   /** Stops runs at their next flush with their sessions resumable, and resolves within 30 s. */
   async shutdown(): Promise<void> {
     this.stopping = true;
-    const pending = [...[...this.runs.values()].map((run) => run.completion), ...[...this.tableSyncs.values()].flatMap((running) => [...running])];
+    const pending = this.activity.allPending();
     if (pending.length === 0) return;
     this.logger.info({ runs: pending.length }, 'stopping syncs at their next flush');
     let timer: NodeJS.Timeout | undefined;
