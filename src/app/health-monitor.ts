@@ -123,6 +123,7 @@ export class HealthMonitor implements HealthPort {
     return health;
   }
 
+  // TODO(health): also stand down during a backup or restore of the database — needs those services' state per database.
   private isSyncing(databaseId: string): boolean {
     return this.options.syncActivity.progress(databaseId).inProgress;
   }

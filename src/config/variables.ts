@@ -106,7 +106,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     ['RETENTION_DAYS', int(1), '90', 'Age in days of sync_log rows that cleanup deletes'],
     ['AUTO_RESTART', bool, 'true', 'Recovery syncs by the health monitor when no sync succeeded for max(2 x SYNC_INTERVAL_MINUTES, 30 min)'],
     ['MAX_RESTART_ATTEMPTS', int(0), '3', 'Recovery attempts before giving up; a successful sync resets the count'],
-    ['ENABLE_HEALTH_CHECKS', bool, 'true', 'Background health monitor; off, /health checks on demand and no recovery runs'],
+    ['ENABLE_HEALTH_CHECKS', bool, 'true', 'Background health monitor; when false, /health checks on demand and no recovery syncs run'],
     ['HEALTH_CHECK_INTERVAL', int(1000), '60000', 'Health monitor period in milliseconds'],
   ]),
   ...group('CDC', [
