@@ -9,6 +9,7 @@ import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
+import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
@@ -54,6 +55,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const tableService = new TableService({ config, queryService });
   const health = new HealthMonitor(directory, logger);
   const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
     sync: syncService,
@@ -81,6 +83,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
+      // Throws FatalFindingsError before any replica or listener opens.
+      security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
       databases = await DatabaseManager.open({
         config,
         logger,
@@ -103,6 +107,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         health,
         automation: scheduler,
         audit,
+        security,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

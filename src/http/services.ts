@@ -11,6 +11,7 @@ import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
 import type { ScheduleView } from '../scheduler/index.js';
+import type { SecurityFindings } from '../security/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -144,5 +145,7 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   audit: AuditLog;
+  /** Startup and run-time security findings. */
+  security: SecurityFindings;
   readiness(): Readiness;
 }

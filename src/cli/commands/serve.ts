@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writeCrashReport } from '../crash-report.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../logging/index.js';
+import { configInvalidFindings, FatalFindingsError, formatFatalLine } from '../../security/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -38,8 +39,8 @@ function loadServeConfig(context: CliContext, options: ServeOptions): Config {
     return loadConfig(env, { envFile: context.envFilePath });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const lines = error.problems.map((problem) => problem.message);
-    throw new CliError(`Invalid configuration (environment and ${context.envFilePath}):\n${lines.join('\n')}`);
+    printFatalLines(configInvalidFindings(error).map(formatFatalLine));
+    throw new CliError(`Invalid configuration (environment and ${context.envFilePath}): ${error.problems.length} variable(s) listed above; correct them and start again`);
   }
 }
 
@@ -55,6 +56,10 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   } catch (error) {
     logger.error({ err: error }, 'start failed');
     await duckling.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stop after failed start failed'));
+    if (error instanceof FatalFindingsError) {
+      printFatalLines(error.lines);
+      throw new CliError(`Duckling did not start: ${error.findings.length} fatal security finding(s) listed above; fix them and start again`);
+    }
     throw new CliError(`Duckling failed to start: ${(error as Error).message}`);
   }
 
@@ -69,6 +74,11 @@ async function serve(config: Config, logger: Logger): Promise<void> {
 
   await duckling.stop();
   logger.info({}, 'shutdown complete');
+}
+
+/** Prints one `FATAL security: …` line per problem on standard error, each on its own line for log scanners. */
+function printFatalLines(lines: readonly string[]): void {
+  for (const line of lines) process.stderr.write(`${line}\n`);
 }
 
 function waitForStopSignal(): { promise: Promise<NodeJS.Signals> } {
