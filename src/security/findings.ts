@@ -33,9 +33,9 @@ export type FindingId =
 export interface Finding {
   id: FindingId;
   severity: FindingSeverity;
-  /** What is wrong, naming the variable; never its value. */
+  /** The problem, naming the variable but never its value. */
   message: string;
-  /** What the operator should do. */
+  /** The operator's next step. */
   remedy: string;
 }
 
@@ -49,7 +49,7 @@ export interface SourceSummary {
 /** Everything the startup checks read besides the settings. */
 export interface RegistrySummary {
   sources: readonly SourceSummary[];
-  /** True when `databases.json` holds a connection-string password or an S3 secret. */
+  /** True when `databases.json` contains a connection-string password or an S3 secret. */
   holdsSecrets: boolean;
   /** `<databaseId>/<field>` of sealed values that neither secrets key opens. */
   unreadableSecrets: readonly string[];
@@ -115,7 +115,7 @@ export function evaluateFindings(config: Config, registry: RegistrySummary): Fin
   return sortBySeverity(findings);
 }
 
-/** One `config_invalid` finding per invalid variable. */
+/** Builds one `config_invalid` finding per invalid variable. */
 export function configInvalidFindings(error: ConfigError): Finding[] {
   return error.problems.map((problem) => ({
     id: 'config_invalid',
@@ -125,7 +125,7 @@ export function configInvalidFindings(error: ConfigError): Finding[] {
   }));
 }
 
-/** The run-time finding raised the first time a request carries `X-Forwarded-For` while `TRUST_PROXY=false`. */
+/** Builds the run-time finding raised the first time a request carries `X-Forwarded-For` while `TRUST_PROXY=false`. */
 export function forwardedHeaderIgnoredFinding(): Finding {
   return {
     id: 'forwarded_header_ignored',
@@ -135,7 +135,7 @@ export function forwardedHeaderIgnoredFinding(): Finding {
   };
 }
 
-/** The line `duckling serve` prints for a fatal finding before it exits. */
+/** Formats the line that `duckling serve` prints for a fatal finding before it exits. */
 export function formatFatalLine(finding: Finding): string {
   return `FATAL security: ${finding.message}; ${finding.remedy}`;
 }
@@ -314,7 +314,7 @@ function registryFindings(config: Config, registry: RegistrySummary): Finding[] 
   }
 
   // TODO(registry): sealing under DUCKLING_SECRETS_KEY is not built yet, so setting the key clears this
-  // finding while databases.json still holds clear values — seal values in the registry on write.
+  // finding while databases.json still contains clear values — seal values in the registry on write.
   if (registry.holdsSecrets && text(config, 'DUCKLING_SECRETS_KEY') === '') {
     findings.push(warning(
       'secrets_unsealed',
