@@ -10,6 +10,7 @@ import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
 import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
@@ -50,15 +51,15 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
-  const syncService = new IdentityRecordingSyncService({ config, logger });
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const syncService = new IdentityRecordingSyncService({ config, logger, onTableDropped: (drop) => auditTableDrop(audit, drop) });
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
   const health = new HealthMonitor(directory, logger);
-  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
   const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
-    sync: syncService,
+    sync: auditScheduledRuns(syncService, audit),
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,

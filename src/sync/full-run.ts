@@ -21,6 +21,16 @@ export interface FullRunContext {
   locks: TableLocks;
   logger: Logger;
   shouldStop(): boolean;
+  /** Called after each drop of a vanished or excluded table, for the audit log. */
+  onTableDropped?: (drop: TableDrop) => void;
+}
+
+export interface TableDrop {
+  databaseId: string;
+  table: string;
+  reason: 'excluded' | 'missing from source';
+  runId: string;
+  trigger: SyncTrigger;
 }
 
 /**
@@ -65,7 +75,9 @@ export async function dropVanishedTables(context: FullRunContext, sourceNames: R
   for (const table of vanished) {
     const excluded = target.excludedTables.includes(table);
     await target.replica.withWriter((writer) => dropReplicaTable(writer, table));
-    context.logger.info({ event: 'table.dropped', table, reason: excluded ? 'excluded' : 'missing from source' }, 'table dropped');
+    const reason = excluded ? 'excluded' : 'missing from source';
+    context.logger.info({ event: 'table.dropped', table, reason }, 'table dropped');
+    context.onTableDropped?.({ databaseId: target.databaseId, table, reason, runId: context.runId, trigger: context.trigger });
   }
 }
 

@@ -4,7 +4,7 @@ import { DucklingError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { RetryPolicy } from '../source/index.js';
 import { discoverTables } from './discovery.js';
-import { runFullSync } from './full-run.js';
+import { runFullSync, type TableDrop } from './full-run.js';
 import { chooseStrategy, runIncrementalSync, syncTableByStrategy } from './incremental-run.js';
 import { ProgressBoard } from './progress.js';
 import { runReconcile } from './reconcile-run.js';
@@ -48,10 +48,12 @@ export class SyncService {
   private readonly tableSyncProgress = new Map<string, { runId: string; members: number }>();
   private readonly progressBoard = new ProgressBoard();
   private stopping = false;
+  private readonly onTableDropped: ((drop: TableDrop) => void) | undefined;
 
-  constructor(deps: { config: Config; logger: Logger }) {
+  constructor(deps: { config: Config; logger: Logger; onTableDropped?: (drop: TableDrop) => void }) {
     this.config = deps.config;
     this.logger = deps.logger.child({ subsystem: 'sync' });
+    this.onTableDropped = deps.onTableDropped;
   }
 
   /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running. */
@@ -59,7 +61,7 @@ export class SyncService {
     return this.startRun(target, 'full', (runId, logger) => runFullSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
-      shouldStop: () => this.stopping,
+      shouldStop: () => this.stopping, onTableDropped: this.onTableDropped,
     }));
   }
 
@@ -72,7 +74,7 @@ export class SyncService {
     return this.startRun(target, 'incremental', (runId, logger) => runIncrementalSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
-      shouldStop: () => this.stopping, retry: this.retryPolicy(),
+      shouldStop: () => this.stopping, retry: this.retryPolicy(), onTableDropped: this.onTableDropped,
     }));
   }
 
