@@ -15,3 +15,4 @@ export {
 } from './findings.js';
 export { summarizeRegistry } from './registry-summary.js';
 export { FatalFindingsError, SecurityFindings, type FindingCounts } from './security-findings.js';
+export { configuredSecretValues } from './configured-secrets.js';

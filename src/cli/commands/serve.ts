@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writeCrashReport } from '../crash-report.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../logging/index.js';
-import { configInvalidFindings, FatalFindingsError, formatFatalLine } from '../../security/index.js';
+import { configInvalidFindings, configuredSecretValues, FatalFindingsError, formatFatalLine } from '../../security/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -21,7 +21,12 @@ export function serveCommand(): Command {
     .action(async function (this: Command) {
       const context = createContext(this);
       const config = loadServeConfig(context, this.opts<ServeOptions>());
-      const logger = createLogger({ level: config.logLevel, version: VERSION, logsDir: config.logsDir });
+      const logger = createLogger({
+        level: config.logLevel,
+        version: VERSION,
+        logsDir: config.logsDir,
+        secretValues: configuredSecretValues(config),
+      });
       if (config.unknownVariables.length > 0) {
         logger.warn({ variables: config.unknownVariables }, 'unknown variables ignored, check their spelling');
       }

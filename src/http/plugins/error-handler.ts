@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { DucklingError, isDucklingError } from '../../errors/index.js';
+import { redactText } from '../../logging/index.js';
 import type { ErrorBody } from '../../api-types/index.js';
 
 export interface ErrorHandlerOptions {
@@ -34,10 +35,11 @@ export const errorHandlerPlugin = fastifyPlugin(
 
 /** Builds the error body; also used by streaming routes that must report an error themselves. */
 export function errorBody(error: DucklingError, requestId: string, hideInternalErrors: boolean): ErrorBody {
+  // Messages can quote a driver error, which may hold a connection string with its password.
   const message =
     hideInternalErrors && error.code === 'DUCKLING_INTERNAL'
       ? `Internal error; the server log has the details under request id ${requestId}`
-      : error.message;
+      : redactText(error.message);
   return {
     success: false,
     statusCode: error.statusCode,
