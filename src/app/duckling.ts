@@ -5,6 +5,7 @@ import { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
@@ -30,6 +31,8 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Receives the errors behind 5xx answers (Sentry, started by `serve`). */
+  errorReporter?: ErrorReporter;
 }
 
 export interface Duckling {
@@ -109,6 +112,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         automation: scheduler,
         audit,
         security,
+        ...(options.errorReporter ? { errors: options.errorReporter } : {}),
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

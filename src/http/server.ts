@@ -60,6 +60,11 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(errorHandlerPlugin, {
     hideInternalErrors: deps.config.nodeEnv === 'production',
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    reportServerError: (error, request) =>
+      deps.errors?.captureException(error, {
+        tags: { route: request.routeOptions.url ?? 'unknown', db: request.database?.id ?? 'none', protocol: 'rest' },
+        extra: { requestId: request.id, method: request.method },
+      }),
   });
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { publicOrigins: deps.config.network.publicOrigins });

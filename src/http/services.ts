@@ -6,6 +6,7 @@ import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
@@ -147,5 +148,7 @@ export interface HttpDependencies {
   audit: AuditLog;
   /** Startup and run-time security findings. */
   security: SecurityFindings;
+  /** Receives the errors behind 5xx answers; absent when Sentry is off. */
+  errors?: ErrorReporter;
   readiness(): Readiness;
 }

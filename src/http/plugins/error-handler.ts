@@ -9,6 +9,8 @@ export interface ErrorHandlerOptions {
   /** Hide the text of unexpected errors in 500 bodies (`NODE_ENV=production`). */
   hideInternalErrors: boolean;
   bodyLimitBytes: number;
+  /** Called for every 5xx answer with the original error, to report it (Sentry); never for 4xx. */
+  reportServerError?: (error: Error, request: FastifyRequest) => void;
 }
 
 /**
@@ -21,6 +23,7 @@ export const errorHandlerPlugin = fastifyPlugin(
     app.setErrorHandler(async (error: FastifyError, request, reply) => {
       const ducklingError = toDucklingError(error, options);
       logFailure(request, ducklingError, error);
+      if (ducklingError.statusCode >= 500) options.reportServerError?.(error, request);
       return sendError(request, reply, ducklingError, options);
     });
 
