@@ -101,7 +101,7 @@ const COMMON_PASSWORDS = new Set([
   'administrator',
 ]);
 
-const GENERATE_HINT = 'generate one with "duckling gen-key" (or let "duckling init" write it)';
+const GENERATE_HINT = 'generate one with "duckling gen-key", or let "duckling init" write it';
 
 /** Computes every startup finding of the settings and the registry, fatal ones first. */
 export function evaluateFindings(config: Config, registry: RegistrySummary): Finding[] {
@@ -188,7 +188,11 @@ function credentialFindings(config: Config): Finding[] {
     ...(jwtSecret !== '' && jwtSecret.length < MIN_SECRET_LENGTH ? [`JWT_SECRET (${jwtSecret.length} characters)`] : []),
   ];
   if (short.length > 0) {
-    findings.push(warning('secret_short', `${short.join(' and ')} shorter than ${MIN_SECRET_LENGTH} characters`, `use at least ${MIN_SECRET_LENGTH} random characters: ${GENERATE_HINT}`));
+    findings.push(warning(
+      'secret_short',
+      `${short.join(' and ')} ${short.length > 1 ? 'are' : 'is'} shorter than ${MIN_SECRET_LENGTH} characters`,
+      `use at least ${MIN_SECRET_LENGTH} random characters: ${GENERATE_HINT}`,
+    ));
   }
 
   const apiKeys = [text(config, 'DUCKLING_API_KEY'), text(config, 'DUCKLING_API_KEY_PREVIOUS')].filter((key) => key !== '');
@@ -215,9 +219,17 @@ function apiKeyFindings(config: Config): Finding[] {
   const findings: Finding[] = [];
   const apiKey = text(config, 'DUCKLING_API_KEY');
   if (apiKey === '') {
-    findings.push(warning('api_key_missing', 'DUCKLING_API_KEY is not set, so only the admin login can use the admin routes', `set DUCKLING_API_KEY: ${GENERATE_HINT}`));
+    findings.push(warning(
+      'api_key_missing',
+      'DUCKLING_API_KEY is not set, so only the admin login can use the admin routes',
+      `set DUCKLING_API_KEY: ${GENERATE_HINT}`,
+    ));
   } else if (apiKey.length < MIN_SECRET_LENGTH) {
-    findings.push(warning('api_key_weak', `DUCKLING_API_KEY has ${apiKey.length} characters, fewer than ${MIN_SECRET_LENGTH}`, `replace it with at least ${MIN_SECRET_LENGTH} random characters: ${GENERATE_HINT}`));
+    findings.push(warning(
+      'api_key_weak',
+      `DUCKLING_API_KEY has ${apiKey.length} characters, fewer than ${MIN_SECRET_LENGTH}`,
+      `replace it with at least ${MIN_SECRET_LENGTH} random characters: ${GENERATE_HINT}`,
+    ));
   }
   if (text(config, 'DUCKLING_API_KEY_PREVIOUS') !== '') {
     findings.push(warning(
@@ -277,7 +289,7 @@ function mysqlProtocolFindings(config: Config): Finding[] {
     findings.push(warning(
       'mysql_protocol_password_is_api_key',
       ownPassword === '' ? 'the MySQL protocol password falls back to DUCKLING_API_KEY' : 'MYSQL_PROTOCOL_PASSWORD equals DUCKLING_API_KEY',
-      `give the listener its own MYSQL_PROTOCOL_PASSWORD (${GENERATE_HINT}), because a MySQL client stores its password less carefully than an API client`,
+      `give the listener its own MYSQL_PROTOCOL_PASSWORD, so that a leaked MySQL client setting does not also grant the API key's admin access; ${GENERATE_HINT}`,
     ));
   }
 
@@ -319,7 +331,7 @@ function registryFindings(config: Config, registry: RegistrySummary): Finding[] 
     findings.push(warning(
       'secrets_unsealed',
       'databases.json holds passwords or keys and DUCKLING_SECRETS_KEY is not set, so they are stored unencrypted',
-      `set DUCKLING_SECRETS_KEY to 64 hex characters (${GENERATE_HINT})`,
+      `set DUCKLING_SECRETS_KEY to 64 hex characters; ${GENERATE_HINT}`,
     ));
   }
   return findings;
