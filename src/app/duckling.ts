@@ -31,7 +31,7 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
-  /** Receives the errors behind 5xx answers (Sentry, started by `serve`). */
+  /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
   errorReporter?: ErrorReporter;
 }
 

@@ -2,7 +2,7 @@ import { errorMessage, isDucklingError } from '../errors/index.js';
 import { redactText } from '../logging/index.js';
 import type { AuditActor, AuditLog } from './audit-log.js';
 
-/** Who triggered an audited operation, and the request that did. */
+/** The actor and request behind an audited operation. */
 export interface AuditContext {
   actor: AuditActor;
   requestId?: string | null;

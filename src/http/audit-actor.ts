@@ -9,7 +9,7 @@ export function auditActor(request: FastifyRequest): AuditActor {
   return { ...describePrincipal(principal), ip: request.ip };
 }
 
-/** The audit context of a request: its actor and id, with the client address scoping the audit throttle. */
+/** Returns the audit context of a request: its actor and id, with the client address scoping the audit throttle. */
 export function requestAuditContext(request: FastifyRequest): AuditContext {
   return { actor: auditActor(request), requestId: request.id, throttleKey: request.ip };
 }

@@ -68,7 +68,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   });
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { publicOrigins: deps.config.network.publicOrigins });
-  // Before auth, so a preflight is answered without credentials, as browsers send it.
+  // Registered before auth, because browsers send preflights without credentials.
   if (deps.config.raw.ENABLE_CORS !== false) {
     await app.register(corsPlugin, { origins: (deps.config.raw.CORS_ORIGINS as string[] | undefined) ?? [] });
   }

@@ -148,7 +148,7 @@ export interface HttpDependencies {
   audit: AuditLog;
   /** Startup and run-time security findings. */
   security: SecurityFindings;
-  /** Receives the errors behind 5xx answers; absent when Sentry is off. */
+  /** Receives the errors behind 5xx responses; absent when Sentry is off. */
   errors?: ErrorReporter;
   readiness(): Readiness;
 }

@@ -15,8 +15,8 @@ export const LogKey = {
 } as const;
 
 /**
- * Field paths pino masks when it writes a line; a second layer behind the deep walk of the
- * `logMethod` hook, which covers every depth but not what serializers add afterwards.
+ * Field paths pino masks when it writes a line. They are a second layer behind the deep walk of
+ * the `logMethod` hook, which covers every depth but not what serializers add afterwards.
  */
 export const REDACT_PATHS = [
   'password',

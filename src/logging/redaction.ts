@@ -43,7 +43,7 @@ export function redactText(text: string): string {
   return text.replace(CONNECTION_PASSWORD, `$1${REDACTED}@`).replace(CREDENTIAL_PARAMETER, `$1${REDACTED}`);
 }
 
-/** True when a field or header of this name holds a secret. */
+/** True when a field or header of this name contains a secret. */
 export function isSecretFieldName(name: string): boolean {
   return SECRET_FIELD_NAMES.has(name.toLowerCase()) || SECRET_NAME_SUFFIX.test(name);
 }
@@ -87,8 +87,8 @@ export class Redactor {
     // pino's serialized error has its own prototype, so it is spread into a plain object first.
     if (value instanceof Error) return this.walk({ ...pino.stdSerializers.err(value) }, depth, seen);
     if (Array.isArray(value)) return value.map((item) => this.walk(item, depth + 1, seen));
-    // Class instances such as Fastify's request and reply are left to their pino serializers,
-    // whose output the logger's redact paths cover; copying them would walk sockets and servers.
+    // Class instances such as Fastify's request and reply are left to their pino serializers, whose
+    // output the logger's redact paths cover. Copying them would walk sockets and servers.
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype !== Object.prototype && prototype !== null) return value;
 

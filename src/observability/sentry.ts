@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { DUCKLING_VERSION } from '../config/index.js';
 import { Redactor, type Logger } from '../logging/index.js';
 
-/** Where unexpected errors go besides the log: Sentry when `SENTRY_DSN` is set, else nowhere. */
+/** Destination of unexpected errors besides the log: Sentry when `SENTRY_DSN` is set, else none. */
 export interface ErrorReporter {
   readonly enabled: boolean;
   /** Sends the error with tags (`route`, `db`, `protocol`) and extra context, both redacted first. */
@@ -24,7 +24,7 @@ export const NO_ERROR_REPORTER: ErrorReporter = Object.freeze({
 
 /**
  * Default integrations kept; every other one is left out. Duckling logs and reports uncaught errors
- * and 5xx answers itself, so Sentry's own handlers (process, Fastify) would only duplicate them or
+ * and 5xx responses itself, so Sentry's own handlers (process, Fastify) would only duplicate them or
  * race the exit. Database integrations would put SQL text into spans, and local variables or
  * console breadcrumbs could hold replicated values or secrets. `Http` is added separately.
  */

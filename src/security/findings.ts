@@ -39,7 +39,7 @@ export interface Finding {
   remedy: string;
 }
 
-/** One configured source as the `source_plaintext` check needs it; the connection string itself stays out. */
+/** One configured source as the `source_plaintext` check needs it, without its connection string. */
 export interface SourceSummary {
   databaseId: string;
   host: string;

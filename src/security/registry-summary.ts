@@ -4,12 +4,12 @@ import type { RegistrySummary, SourceSummary } from './findings.js';
 /** Prefix of a value sealed under `DUCKLING_SECRETS_KEY` in `databases.json`. */
 const SEALED_PREFIX = 'enc:v1:';
 
-/** S3 fields of a record that hold secrets. */
+/** S3 fields of a record that contain secrets. */
 const S3_SECRET_FIELDS = ['secretAccessKey', 'encryptionKey', 'keyring'] as const;
 
 /**
  * Summarises the registry for the startup checks: each source's host and TLS mode, and whether any
- * record holds a secret. A connection string that does not parse is left out, because the database
+ * record contains a secret. A connection string that does not parse is left out, because the database
  * manager reports it as the database's `source_error`.
  */
 export function summarizeRegistry(records: readonly DatabaseRecord[]): RegistrySummary {

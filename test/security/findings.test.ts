@@ -22,7 +22,7 @@ const ADMIN_PASSWORD = 'Rq7vLk2mXw9pTz4n';
 const PROTOCOL_PASSWORD = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 const SECRETS_KEY = '0123456789abcdef'.repeat(4);
 
-/** Every setting at the value the clean production configuration asks for. */
+/** Every setting at the value the clean production configuration requires. */
 const CLEAN_PRODUCTION: Record<string, string> = {
   NODE_ENV: 'production',
   HOST: '0.0.0.0',

@@ -70,7 +70,7 @@ after(async () => {
   await new Promise<void>((resolve) => collector.close(() => resolve()));
 });
 
-/** An error whose message and context carry every kind of secret. */
+/** Builds an error whose message and fields carry every kind of secret. */
 function secretLadenError(): Error {
   const error = new Error(
     `connect mysql://reader:${SECRETS.sourcePassword}@db.internal:3306/shop failed for key ${SECRETS.apiKey} at /api/sync/events?ticket=${SECRETS.ticket}&token=${SECRETS.queryToken}`,

@@ -26,12 +26,12 @@ const EXPOSED_HEADERS = [
   'Duckling-Freshness',
   'Duckling-Max-Rows',
 ];
-/** Browsers may cache a preflight answer for 10 minutes. */
+/** Browsers may cache a preflight response for 10 minutes. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /**
  * CORS with an allow-list, through @fastify/cors with per-request options: a listed origin is echoed
- * with `Access-Control-Allow-Credentials: true`, a `*` entry answers `*` without credentials, and
+ * with `Access-Control-Allow-Credentials: true`, a `*` entry gets `Access-Control-Allow-Origin: *` without credentials, and
  * any other origin gets no CORS headers. An arbitrary origin is never echoed with credentials.
  * Register it only when `ENABLE_CORS=true`.
  */
@@ -41,8 +41,8 @@ export const corsPlugin = fastifyPlugin(
     const wildcard = options.origins.includes('*');
 
     // @fastify/cors adds an `OPTIONS *` route for preflights. It declares no auth rule, so the auth
-    // plugin would treat it as admin and answer a preflight from a disallowed origin with 401; it
-    // is public instead, and such a preflight gets the usual 404.
+    // plugin would treat it as admin and reject a preflight from a disallowed origin with 401. It is
+    // public instead, so such a preflight gets the usual 404.
     app.addHook('onRoute', (route) => {
       if (route.method === 'OPTIONS' && route.url === '*') route.config = { ...route.config, auth: 'public' };
     });

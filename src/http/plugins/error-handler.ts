@@ -9,7 +9,7 @@ export interface ErrorHandlerOptions {
   /** Hide the text of unexpected errors in 500 bodies (`NODE_ENV=production`). */
   hideInternalErrors: boolean;
   bodyLimitBytes: number;
-  /** Called for every 5xx answer with the original error, to report it (Sentry); never for 4xx. */
+  /** Called with the original error of every 5xx response, to report it to Sentry; never for 4xx. */
   reportServerError?: (error: Error, request: FastifyRequest) => void;
 }
 
