@@ -205,6 +205,27 @@ describe('CORS variants', () => {
   });
 });
 
+describe('clean production configuration', () => {
+  test('server starts without findings', async (t) => {
+    const server = await startDuckling({
+      MYSQL_CONNECTION_STRING: '',
+      NODE_ENV: 'production',
+      DUCKLING_API_KEY_PREVIOUS: '',
+      MYSQL_PROTOCOL_PASSWORD: 'b7e1c9a3f5d20864e2a4c6b8d0f1a3c5',
+      DUCKLING_SECRETS_KEY: '0123456789abcdef'.repeat(4),
+      CORS_ORIGINS: LISTED_ORIGIN,
+      TRUST_PROXY: '1',
+    });
+    t.after(() => server.stop());
+
+    const findings = await readJson(await server.request('/api/security/findings'));
+    const health = await readJson(await server.request('/health'));
+
+    assert.deepEqual(findings, { fatal: 0, warnings: 0, findings: [] });
+    assert.deepEqual(health.security, { fatal: 0, warnings: 0 });
+  });
+});
+
 describe('event stream headers', () => {
   test('SSE carries security and CORS headers', async (t) => {
     const source = await testSource();
