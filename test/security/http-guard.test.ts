@@ -49,7 +49,7 @@ describe('security findings and audit routes', () => {
     assert.equal(body.fatal, 0);
     assert.equal(body.warnings, body.findings.length);
     const ids = body.findings.map((finding: { id: string }) => finding.id);
-    // The harness sets DUCKLING_API_KEY_PREVIOUS and binds no TLS on the protocol listener's address.
+    // The harness sets DUCKLING_API_KEY_PREVIOUS, which raises api_key_previous_set.
     assert.ok(ids.includes('api_key_previous_set'), ids.join(', '));
     assert.ok(!JSON.stringify(body).includes(TEST_API_KEY), 'API key in the findings');
   });
@@ -122,7 +122,7 @@ describe('security findings and audit routes', () => {
     assert.match(response.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
   });
 
-  test('listed origin preflight answers 204', async () => {
+  test('listed origin preflight gets 204', async () => {
     const response = await preflight(server, LISTED_ORIGIN);
 
     assert.equal(response.status, 204);
@@ -160,7 +160,7 @@ describe('security findings and audit routes', () => {
 });
 
 describe('CORS variants', () => {
-  test('wildcard answers star without credentials', async (t) => {
+  test('wildcard gets star without credentials', async (t) => {
     const server = await startDuckling({ MYSQL_CONNECTION_STRING: '', CORS_ORIGINS: `${LISTED_ORIGIN},*` });
     t.after(() => server.stop());
 
