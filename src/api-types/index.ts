@@ -92,6 +92,8 @@ export interface AdminHealthBody {
   version: string;
   uptime: number;
   databases: DatabaseHealth[];
+  /** Counts of the security findings; `GET /api/security/findings` lists them. */
+  security: { fatal: number; warnings: number };
 }
 
 export interface ReadyBody {
@@ -118,6 +120,8 @@ export interface StatusBody {
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
   databases: DatabaseStatusEntry[];
   governor: Record<string, unknown>;
+  /** Counts of the security findings. */
+  security: { fatal: number; warnings: number };
 }
 
 /** Bodies of `GET /api/sync/validate` and the `/api/validation/*` routes. */

@@ -5,11 +5,14 @@ import { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { Recovery, SyncScheduler } from '../scheduler/index.js';
 import { SyncService } from '../sync/index.js';
+import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
@@ -32,6 +35,8 @@ export interface DucklingOptions {
   reconcileIntervalMs?: number;
   /** Health monitor period in ms instead of `HEALTH_CHECK_INTERVAL`; tests shorten it. */
   healthCheckIntervalMs?: number;
+  /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
+  errorReporter?: ErrorReporter;
 }
 
 export interface Duckling {
@@ -53,13 +58,14 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
-  const syncService = new SyncService({ config, logger });
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const syncService = new SyncService({ config, logger, onTableDropped: (drop) => auditTableDrop(audit, drop) });
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
-  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
-    sync: syncService,
+    sync: auditScheduledRuns(syncService, audit),
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,
@@ -100,6 +106,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
+      // Throws FatalFindingsError before any replica or listener opens.
+      security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
       databases = await DatabaseManager.open({
         config,
         logger,
@@ -139,6 +147,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
           describeReconcile: (id) => scheduler.describeReconcile(id),
           describeRecovery: (id) => recovery.describe(id),
         },
+        security,
+        ...(options.errorReporter ? { errors: options.errorReporter } : {}),
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

@@ -49,6 +49,9 @@ const IN_EFFECT = new Set([
   'MAX_CONCURRENT_QUERIES', 'QUERY_TIMEOUT_MS', 'QUERY_STREAM_TIMEOUT_MS', 'QUERY_QUEUE_MAX', 'QUERY_MAX_ROWS',
   'QUERY_STREAM_MAX_ROWS',
   'LOG_LEVEL', 'LOGS_DIR', 'DUCKLING_URL',
+  // Startup security checks, CORS, security headers and Sentry.
+  'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'SESSION_SECRET', 'PUBLIC_URL', 'ENABLE_CORS', 'CORS_ORIGINS',
+  'SENTRY_DSN', 'SENTRY_RELEASE', 'SENTRY_TRACES_SAMPLE_RATE',
 ]);
 
 function group(name: string, rows: Array<[string, VariableKind, string, string]>): VariableSpec[] {

@@ -6,11 +6,13 @@ import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
 import type { RecoveryView, ScheduleView } from '../scheduler/index.js';
+import type { SecurityFindings } from '../security/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -154,5 +156,9 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   audit: AuditLog;
+  /** Startup and run-time security findings. */
+  security: SecurityFindings;
+  /** Receives the errors behind 5xx responses; absent when Sentry is off. */
+  errors?: ErrorReporter;
   readiness(): Readiness;
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const HEARTBEAT_INTERVAL_MS = 30_000;
@@ -52,8 +52,11 @@ export class SseHub {
 
   /** Takes the response over from Fastify and starts an event stream on it. */
   open(request: FastifyRequest, reply: FastifyReply): SseStream {
+    // Headers set by the hooks (security headers, CORS) are on the reply, which hijack bypasses.
+    const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...hookHeaders,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
