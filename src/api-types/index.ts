@@ -92,6 +92,8 @@ export interface AdminHealthBody {
   version: string;
   uptime: number;
   databases: DatabaseHealth[];
+  /** Counts of the security findings; `GET /api/security/findings` lists them. */
+  security: { fatal: number; warnings: number };
   /** `memory` or `redis` while healthy, `degraded` while Redis fails, `disabled` with `RATE_LIMIT_ENABLED=false`. */
   rateLimitStore: 'memory' | 'redis' | 'degraded' | 'disabled';
   rateLimit: RateLimitHealth;
@@ -135,6 +137,8 @@ export interface StatusBody {
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
   databases: DatabaseStatusEntry[];
   governor: Record<string, unknown>;
+  /** Counts of the security findings. */
+  security: { fatal: number; warnings: number };
 }
 
 /** Bodies of `GET /api/sync/validate` and the `/api/validation/*` routes. */

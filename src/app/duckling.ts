@@ -3,16 +3,19 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
-import { createHttpServer, type Readiness } from '../http/index.js';
+import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
 import { RateLimiter, readRateLimitSettings } from '../ratelimit/index.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
-import { SyncScheduler } from '../scheduler/index.js';
+import { Recovery, SyncScheduler } from '../scheduler/index.js';
+import { SyncService } from '../sync/index.js';
+import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
-import { IdentityRecordingSyncService } from './identity-recording-sync.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -29,6 +32,12 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Scheduled reconciliation period in ms instead of `RECONCILE_INTERVAL_MINUTES`; tests shorten it. */
+  reconcileIntervalMs?: number;
+  /** Health monitor period in ms instead of `HEALTH_CHECK_INTERVAL`; tests shorten it. */
+  healthCheckIntervalMs?: number;
+  /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
+  errorReporter?: ErrorReporter;
 }
 
 export interface Duckling {
@@ -50,18 +59,34 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
-  const syncService = new IdentityRecordingSyncService({ config, logger });
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const syncService = new SyncService({ config, logger, onTableDropped: (drop) => auditTableDrop(audit, drop) });
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
-  const health = new HealthMonitor(directory, logger);
-  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
-    sync: syncService,
+    sync: auditScheduledRuns(syncService, audit),
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,
+    reconcileIntervalMs: options.reconcileIntervalMs ?? config.sync.reconcileIntervalMinutes * 60_000,
     ...(options.firstScheduledRunDelayMs !== undefined ? { firstRunDelayMs: options.firstScheduledRunDelayMs } : {}),
+  });
+  const recovery = new Recovery({
+    databases: directory,
+    sync: syncService,
+    schedule: scheduler,
+    logger,
+    enabled: config.health.autoRestart && config.health.checksEnabled,
+    maxAttempts: config.health.maxRestartAttempts,
+  });
+  const health = new HealthMonitor({
+    databases: directory,
+    logger,
+    syncActivity: syncService,
+    intervalMs: config.health.checksEnabled ? (options.healthCheckIntervalMs ?? config.health.checkIntervalMs) : 0,
+    afterCheck: (databaseId) => recovery.evaluate(databaseId),
   });
 
   let phase: Phase = 'created';
@@ -83,14 +108,24 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
+      // Throws FatalFindingsError before any replica or listener opens.
+      security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
       databases = await DatabaseManager.open({
         config,
         logger,
         registry,
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
-        onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
+        onChange: {
+          added: (id) => scheduler.add(id),
+          removed: (id) => {
+            scheduler.remove(id);
+            recovery.remove(id);
+          },
+        },
       });
+      // In the background, so a slow source does not delay the start.
+      void verifySources(directory.list(), syncService, logger);
 
       rateLimiter = await RateLimiter.create({
         settings: readRateLimitSettings(config),
@@ -108,15 +143,27 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
-        automation: scheduler,
         audit,
+        automation: {
+          get isRunning() {
+            return scheduler.isRunning;
+          },
+          start: () => scheduler.start(),
+          stop: () => scheduler.stop(),
+          describe: (id) => scheduler.describe(id),
+          describeReconcile: (id) => scheduler.describeReconcile(id),
+          describeRecovery: (id) => recovery.describe(id),
+        },
+        security,
         rateLimiter,
+        ...(options.errorReporter ? { errors: options.errorReporter } : {}),
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
       httpAddress = formatAddress(server.server.address() as AddressInfo);
       // Scheduled runs start only once the API that reports them is up.
       if (config.sync.autoStart) scheduler.start();
+      health.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
       await stop();
@@ -135,8 +182,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     phase = 'stopping';
     logger.info('duckling stopping');
 
-    // No scheduled run may start while the rest shuts down.
+    // No scheduled or recovery run may start while the rest shuts down.
     scheduler.stop();
+    await health.stop();
+    recovery.close();
 
     if (server) await closeHttpServer(server, logger);
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
@@ -158,6 +207,24 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       return httpAddress;
     },
   };
+}
+
+/**
+ * Compares each database's source identity with the one its replica recorded, so a source changed
+ * while Duckling was stopped (a hand-edited databases.json) halts that database's syncs before its
+ * first run. A source that cannot be reached now is checked again at the start of each run.
+ */
+async function verifySources(handles: readonly DatabaseHandle[], sync: SyncService, logger: Logger): Promise<void> {
+  for (const handle of handles) {
+    if (!handle.replica || !handle.source) continue;
+    const target = { databaseId: handle.id, replica: handle.replica, source: handle.source, excludedTables: handle.excludedTables };
+    try {
+      const outcome = await sync.verifySource(target);
+      logger.info({ databaseId: handle.id, outcome }, 'source identity checked');
+    } catch (error) {
+      logger.warn({ err: error, databaseId: handle.id }, 'source identity check at start failed; each run checks it again');
+    }
+  }
 }
 
 /** Stops accepting connections and waits for in-flight requests, cutting them off after the drain timeout. */

@@ -44,6 +44,7 @@ const IN_EFFECT = new Set([
   'FULL_SYNC_BATCH_SIZE', 'INSERT_BATCH_SIZE', 'FULL_SYNC_APPENDER_FLUSH_INTERVAL', 'FULL_SYNC_RESUME_ENABLED',
   'SYNC_TABLE_CONCURRENCY', 'EXCLUDED_TABLES', 'WATERMARK_COLUMNS', 'BATCH_SIZE', 'APPENDER_FLUSH_INTERVAL',
   'INCREMENTAL_LOOKBACK_SECONDS', 'SYNC_INTERVAL_MINUTES', 'AUTO_START_SYNC', 'ENABLE_INCREMENTAL_SYNC',
+  'RECONCILE_INTERVAL_MINUTES', 'AUTO_RESTART', 'MAX_RESTART_ATTEMPTS', 'ENABLE_HEALTH_CHECKS', 'HEALTH_CHECK_INTERVAL',
   'DUCKLING_API_KEY', 'DUCKLING_API_KEY_PREVIOUS', 'TRUST_PROXY',
   'MAX_CONCURRENT_QUERIES', 'QUERY_TIMEOUT_MS', 'QUERY_STREAM_TIMEOUT_MS', 'QUERY_QUEUE_MAX', 'QUERY_MAX_ROWS',
   'QUERY_STREAM_MAX_ROWS',
@@ -56,6 +57,9 @@ const IN_EFFECT = new Set([
   'RATE_LIMIT_USE_SESSION_SCOPE', 'RATE_LIMIT_INCLUDE_DB_SCOPE', 'RATE_LIMIT_CLEANUP_INTERVAL_MS', 'REDIS_URL',
   'RATE_LIMIT_REDIS_PREFIX', 'RATE_LIMIT_STORE_FAILURE', 'RATE_LIMIT_STORE_TIMEOUT_MS',
   'LOG_LEVEL', 'LOGS_DIR', 'DUCKLING_URL',
+  // Startup security checks, CORS, security headers and Sentry.
+  'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'SESSION_SECRET', 'PUBLIC_URL', 'ENABLE_CORS', 'CORS_ORIGINS',
+  'SENTRY_DSN', 'SENTRY_RELEASE', 'SENTRY_TRACES_SAMPLE_RATE',
 ]);
 
 function group(name: string, rows: Array<[string, VariableKind, string, string]>): VariableSpec[] {
@@ -107,13 +111,13 @@ export const VARIABLES: readonly VariableSpec[] = [
     ['EXCLUDED_TABLES', list, '', 'Exact, case-sensitive table names never synced; an existing replica copy is dropped at the next full sync'],
     ['WATERMARK_COLUMNS', list, 'updated_at,modified_at,updatedAt,modifiedAt,last_update,last_updated,last_modified,lastModified', 'Update-time watermark candidates in priority order'],
     ['INCREMENTAL_LOOKBACK_SECONDS', int(0), '0', 'Re-read window behind each watermark, in seconds'],
-    ['RECONCILE_INTERVAL_MINUTES', int(0), '0', 'Key reconciliation period in minutes; 0 disables it'],
+    ['RECONCILE_INTERVAL_MINUTES', int(0), '0', 'Scheduled key reconciliation period in minutes, while the scheduler runs; 0 disables it'],
     ['AUTO_CLEANUP', bool, 'true', 'Run the cleanup job'],
     ['CLEANUP_INTERVAL_HOURS', int(1), '24', 'Cleanup period in hours'],
     ['RETENTION_DAYS', int(1), '90', 'Age in days of sync_log rows that cleanup deletes'],
-    ['AUTO_RESTART', bool, 'true', 'Recovery syncs by the health monitor'],
-    ['MAX_RESTART_ATTEMPTS', int(0), '3', 'Recovery attempts before giving up'],
-    ['ENABLE_HEALTH_CHECKS', bool, 'true', 'Background health monitor'],
+    ['AUTO_RESTART', bool, 'true', 'Recovery syncs by the health monitor when no sync succeeded for max(2 x SYNC_INTERVAL_MINUTES, 30 min)'],
+    ['MAX_RESTART_ATTEMPTS', int(0), '3', 'Recovery attempts before giving up; a successful sync resets the count'],
+    ['ENABLE_HEALTH_CHECKS', bool, 'true', 'Background health monitor; when false, /health checks on demand and no recovery syncs run'],
     ['HEALTH_CHECK_INTERVAL', int(1000), '60000', 'Health monitor period in milliseconds'],
   ]),
   ...group('CDC', [

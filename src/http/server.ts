@@ -5,15 +5,20 @@ import type { TrustProxy } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
 import './fastify-types.js';
 import { authPlugin } from './plugins/auth.js';
+import { corsPlugin } from './plugins/cors.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { forwardedHeaderPlugin } from './plugins/forwarded-header.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
+import { auditRoutes } from './routes/audit.js';
 import { automationRoutes } from './routes/automation.js';
 import { databaseRoutes } from './routes/databases.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { healthRoutes } from './routes/health.js';
 import { queryRoutes } from './routes/query.js';
+import { securityRoutes } from './routes/security.js';
 import { SseHub } from './routes/sse.js';
 import { syncLogRoutes, syncRoutes } from './routes/sync.js';
 import { tableRoutes } from './routes/tables.js';
@@ -56,8 +61,19 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(errorHandlerPlugin, {
     hideInternalErrors: deps.config.nodeEnv === 'production',
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    reportServerError: (error, request) =>
+      deps.errors?.captureException(error, {
+        tags: { route: request.routeOptions.url ?? 'unknown', db: request.database?.id ?? 'none', protocol: 'rest' },
+        extra: { requestId: request.id, method: request.method },
+      }),
   });
   await app.register(requestContextPlugin);
+  await app.register(securityHeadersPlugin, { publicOrigins: deps.config.network.publicOrigins });
+  // Registered before auth, because browsers send preflights without credentials.
+  if (deps.config.raw.ENABLE_CORS !== false) {
+    await app.register(corsPlugin, { origins: (deps.config.raw.CORS_ORIGINS as string[] | undefined) ?? [] });
+  }
+  if (deps.config.network.trustProxy === false) await app.register(forwardedHeaderPlugin, { security: deps.security });
   await app.register(authPlugin, {
     verifier: createApiKeyVerifier({ current: deps.config.auth.apiKey, previous: deps.config.auth.apiKeyPrevious }),
   });
@@ -92,6 +108,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(databaseRoutes, { prefix: '/api', deps });
   await app.register(diagnoseRoutes, { prefix: '/api', deps, sse });
   await app.register(healthRoutes, { deps });
+  await app.register(securityRoutes, { prefix: '/api', deps });
+  await app.register(auditRoutes, { prefix: '/api', deps });
 
   return app;
 }

@@ -7,6 +7,10 @@ import { createLogger, type Logger } from '../../src/logging/index.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
+export const TEST_ADMIN_USERNAME = 'admin';
+export const TEST_ADMIN_PASSWORD = 'test-admin-password-7Qm2';
+/** 64 hex digits, like the secrets "duckling init" writes. */
+export const TEST_SESSION_SECRET = '5f0c7a9e3b2d4c6e8a1f0b3d5c7e9a2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c';
 
 /**
  * Rate-limit budgets far above what any test sends, so tests that are not about rate limiting are
@@ -34,7 +38,7 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'> } = {},
+  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'> } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
@@ -45,6 +49,10 @@ export async function startDuckling(
       NODE_ENV: 'test',
       DUCKLING_API_KEY: TEST_API_KEY,
       DUCKLING_API_KEY_PREVIOUS: TEST_PREVIOUS_KEY,
+      // Without an admin account and a session secret the start fails with fatal security findings.
+      ADMIN_USERNAME: TEST_ADMIN_USERNAME,
+      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      SESSION_SECRET: TEST_SESSION_SECRET,
       DUCKDB_MEMORY_LIMIT: '512MB',
       DUCKDB_THREADS: '2',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',

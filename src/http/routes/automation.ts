@@ -25,6 +25,8 @@ export const automationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
             lastSyncAt: schedule.lastRunAt,
             nextRunAt: schedule.nextRunAt,
           },
+          reconcile: deps.automation.describeReconcile(handle.id),
+          autoRestart: deps.automation.describeRecovery(handle.id),
         },
       };
     },

@@ -18,6 +18,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
       version: deps.version,
       uptime: uptimeSeconds(deps),
       databases: health.databases,
+      security: deps.security.counts(),
       rateLimitStore: deps.rateLimiter.storeStatus(),
       rateLimit: {
         mode: deps.rateLimiter.settings.mode,
@@ -50,6 +51,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
       },
       databases: await Promise.all(deps.databases.list().map((handle) => databaseStatus(deps, handle))),
       governor: { ...deps.query.governorStats() },
+      security: deps.security.counts(),
     };
     return body;
   });

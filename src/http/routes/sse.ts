@@ -52,10 +52,11 @@ export class SseHub {
 
   /** Takes the response over from Fastify and starts an event stream on it. */
   open(request: FastifyRequest, reply: FastifyReply): SseStream {
+    // Headers set by the hooks (security headers, CORS) are on the reply, which hijack bypasses.
+    const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
     reply.raw.writeHead(200, {
-      // Headers set by the plugins so far (request id, rate limits), which hijacking would drop.
-      ...(reply.getHeaders() as OutgoingHttpHeaders),
+      ...hookHeaders,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
