@@ -107,6 +107,9 @@ function limiterEnvironment(mode: LimiterMode, dataPath: string, port: number, r
     // The replica opens without its source; nothing in this measurement reads the source.
     MYSQL_CONNECTION_STRING: 'mysql://root@127.0.0.1:1/unused',
     DUCKLING_API_KEY: randomBytes(32).toString('hex'),
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
     DUCKDB_MEMORY_LIMIT: '256MB',
     DUCKDB_THREADS: '1',
     AUTO_START_SYNC: 'false',

@@ -21,9 +21,9 @@ after(async () => {
   await redis?.stop();
 });
 
-/** Polls `/health/ready` until it returns 200, for about 60 s at most. */
-async function waitUntilReady(url: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 600; attempt += 1) {
+/** Polls `/health/ready` until it returns 200, for about 60 s at most or until the server exits. */
+async function waitUntilReady(url: string, child: { exitCode: number | null }): Promise<boolean> {
+  for (let attempt = 0; attempt < 600 && child.exitCode === null; attempt += 1) {
     const response = await fetch(`${url}/health/ready`).catch(() => null);
     if (response?.status === 200) return true;
     await sleep(100);
@@ -46,6 +46,9 @@ test('two processes share one budget', async (t) => {
       env: {
         DATA_PATH: path.join(directory, name),
         DUCKLING_API_KEY: apiKey,
+        ADMIN_USERNAME: 'admin',
+        ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+        SESSION_SECRET: randomBytes(32).toString('hex'),
         MYSQL_CONNECTION_STRING: source.url('sakila'),
         AUTO_START_SYNC: 'false',
         DUCKDB_MEMORY_LIMIT: '256MB',
@@ -62,7 +65,7 @@ test('two processes share one budget', async (t) => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
     const url = `http://127.0.0.1:${port}`;
-    assert.ok(await waitUntilReady(url), `the ${name} server became ready; output:\n${output}`);
+    assert.ok(await waitUntilReady(url, child), `the ${name} server became ready; output:\n${output}`);
     urls.push(url);
   }
 
