@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
+import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -9,6 +10,7 @@ import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
+import { registryKeyRecords } from './database-key-records.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
@@ -28,6 +30,8 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Charges login attempts and failed credentials; default: no limit. */
+  attemptGuard?: AuthAttemptGuard;
 }
 
 export interface Duckling {
@@ -65,6 +69,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
+  let auth: AuthServices | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -89,6 +94,12 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         syncActivity: syncService,
         onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
       });
+      auth = await createAuthServices({
+        config,
+        logger,
+        keyRecords: registryKeyRecords(registry),
+        ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+      });
 
       server = await createHttpServer({
         config,
@@ -103,6 +114,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         health,
         automation: scheduler,
         audit,
+        auth,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
@@ -131,6 +143,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     scheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
+    await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );

@@ -4,6 +4,7 @@
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
+import type { AuthServices } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
@@ -144,5 +145,7 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   audit: AuditLog;
+  /** Login, tokens, cookies, tickets, revocations and database keys. */
+  auth: AuthServices;
   readiness(): Readiness;
 }
