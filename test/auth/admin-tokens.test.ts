@@ -6,8 +6,10 @@ import { AdminTokens } from '../../src/auth/index.js';
 const SECRET = 'token-secret-0123456789abcdef0123456789abcdef';
 const key = new TextEncoder().encode(SECRET);
 
+type SigningKey = Parameters<SignJWT['sign']>[0];
+
 /** Signs a token with Duckling's claims, each of which a case may override. */
-function forge(claims: Record<string, unknown> = {}, options: { alg?: string; signingKey?: Uint8Array | CryptoKey } = {}): Promise<string> {
+function forge(claims: Record<string, unknown> = {}, options: { alg?: string; signingKey?: SigningKey } = {}): Promise<string> {
   const nowSec = Math.floor(Date.now() / 1000);
   const payload = { iss: 'duckling', aud: 'duckling', sub: 'admin', username: 'admin', jti: 'jti-1', iat: nowSec, nbf: nowSec, exp: nowSec + 3600, ...claims };
   return new SignJWT(payload).setProtectedHeader({ alg: options.alg ?? 'HS256' }).sign(options.signingKey ?? key);

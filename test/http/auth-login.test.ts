@@ -36,8 +36,10 @@ function auditOf(response: Response, event: string): AuditRecord | undefined {
   return audit.events.find((record) => record.requestId === requestId && record.event === event);
 }
 
+type SigningKey = Parameters<SignJWT['sign']>[0];
+
 /** Signs a token with Duckling's claims for the test admin, each of which a case may override. */
-function forge(claims: Record<string, unknown> = {}, options: { alg?: string; key?: Uint8Array | CryptoKey } = {}): Promise<string> {
+function forge(claims: Record<string, unknown> = {}, options: { alg?: string; key?: SigningKey } = {}): Promise<string> {
   const nowSec = Math.floor(Date.now() / 1000);
   const payload = {
     iss: 'duckling', aud: 'duckling', sub: TEST_ADMIN_USERNAME, username: TEST_ADMIN_USERNAME, jti: crypto.randomUUID(),
