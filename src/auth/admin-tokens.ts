@@ -17,7 +17,7 @@ export interface AdminSession {
   expiresAtSec: number;
 }
 
-/** Why a token failed; `token_expired` is the only failure that is not charged as an attempt. */
+/** Reason a token failed. `token_expired` is the only one not charged as an attempt. */
 export type TokenFailure = 'token_expired' | 'token_not_yet_valid' | 'token_invalid';
 
 export type TokenCheck = { ok: true; session: AdminSession } | { ok: false; failure: TokenFailure; detail: string };

@@ -7,7 +7,7 @@ import type { RevocationList } from './revocations.js';
 import type { SessionCookieSealer } from './session-cookie.js';
 import type { TicketGrant, TicketPurpose, Tickets } from './tickets.js';
 
-/** Why a presented credential was rejected; audit events carry it as `reason`. */
+/** Reason a presented credential was rejected, recorded as `reason` in audit events. */
 export type AuthFailureReason =
   | 'key_invalid'
   | 'key_expired'
@@ -54,7 +54,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * Turns a presented credential into a principal: a bearer credential (global API key, database
  * key or admin token), a session cookie or a ticket. Checks that depend on the route (its auth
  * rule, the database in question, the origin) are left to the HTTP layer. Throws
- * `DUCKLING_STORE_UNAVAILABLE` when the revocation or ticket store cannot answer.
+ * `DUCKLING_STORE_UNAVAILABLE` when the revocation or ticket store cannot be reached.
  */
 export class Authenticator {
   private readonly now: () => number;

@@ -28,11 +28,12 @@ export class CredentialWatch {
     return () => this.stop(watcher);
   }
 
-  /** A token id was revoked by a logout, here or on another instance. */
+  /** Ends the connections of a token id revoked by a logout, here or on another instance. */
   revoked(jti: string): void {
     this.endWhere((principal) => principal.kind === 'admin' && principal.jti === jti, 'the session was ended by a logout');
   }
 
+  /** Ends the connections of a deleted database key. */
   keyDeleted(databaseId: string, keyId: string): void {
     this.endWhere(
       (principal) => principal.kind === 'databaseKey' && principal.databaseId === databaseId && principal.keyId === keyId,

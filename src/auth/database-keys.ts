@@ -15,9 +15,10 @@ const DATABASE_ID_PATTERN = /^[a-z0-9_]{1,64}$/;
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /**
- * One database key as stored in the database's `apiKeys`. The key itself is never stored: only its
- * SHA-256 and the two verifiers the MySQL protocol listener checks passwords against
- * (mysql_native_password: SHA1(SHA1(key)); caching_sha2_password: SHA256(SHA256(key))), all hex.
+ * One database key as stored in the database's `apiKeys`. The key itself is never stored, only its
+ * SHA-256 and the two verifiers that the MySQL protocol listener checks passwords against. These
+ * are SHA1(SHA1(key)) for mysql_native_password and SHA256(SHA256(key)) for caching_sha2_password,
+ * all in hex.
  */
 export interface DatabaseKeyRecord {
   keyId: string;
@@ -36,7 +37,7 @@ export interface DatabaseKeyRecord {
 /** A key as `GET /api/databases/:id/keys` lists it. */
 export type DatabaseKeyView = Pick<DatabaseKeyRecord, 'keyId' | 'name' | 'prefix' | 'createdAt' | 'expiresAt' | 'lastUsedAt'>;
 
-/** Where the key records live: the `apiKeys` of each database record. */
+/** Store of the key records, which are the `apiKeys` of each database record. */
 export interface DatabaseKeyRecords {
   /** The keys of a database; null when the database does not exist. */
   keysOf(databaseId: string): readonly DatabaseKeyRecord[] | null;
@@ -157,7 +158,7 @@ export class DatabaseKeys {
     return keys;
   }
 
-  /** Records `lastUsedAt`, writing the registry at most once a minute per key so requests do not each rewrite it. */
+  /** Records `lastUsedAt`; the registry is rewritten at most once a minute per key and process, not on every request. */
   private noteUse(databaseId: string, record: DatabaseKeyRecord): void {
     const nowMs = this.now();
     const lastWrittenMs = this.lastUseWrittenMs.get(record.keyId) ?? (record.lastUsedAt === null ? null : Date.parse(record.lastUsedAt));

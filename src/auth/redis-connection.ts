@@ -9,7 +9,7 @@ const RECONNECT_MAX_MS = 5_000;
 
 /**
  * Opens a Redis connection for the auth stores. Commands fail at once while it is disconnected
- * (no offline queue) so callers can answer 503 instead of waiting, and it reconnects in the
+ * (no offline queue) so callers can respond 503 instead of waiting, and it reconnects in the
  * background. Connection state changes are logged once each, never the URL, which may hold a password.
  */
 export function connectRedis(url: string, logger: Logger): Redis {

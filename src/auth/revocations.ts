@@ -99,7 +99,7 @@ export class FileRevocationList implements RevocationList {
     return pruned;
   }
 
-  /** Writes the current entries after any write in progress; each write sees every earlier change. */
+  /** Writes the current entries once any write in progress is done, so each write includes every earlier change. */
   private save(): Promise<void> {
     const write = this.writes.then(() => {
       const content: RevocationFile = {

@@ -10,7 +10,7 @@ export const TICKET_PURPOSES: readonly TicketPurpose[] = ['sse', 'ws'];
 export const TICKET_LIFETIME_MS = 60_000;
 const TICKET_BYTES = 32;
 
-/** What a ticket stands for: the principal that requested it, for one purpose and one database. */
+/** Grant of a ticket: the principal that requested it, for one purpose and one database. */
 export interface TicketGrant {
   principal: Principal;
   purpose: TicketPurpose;
@@ -30,7 +30,7 @@ export interface TicketStore {
 /**
  * Issues and redeems the single-use tickets that browsers put in `?ticket=`, because `EventSource`
  * and `WebSocket` cannot send an `Authorization` header. A ticket is 32 random bytes in base64url;
- * the store sees only its SHA-256, so a copy of the store holds no usable ticket.
+ * the store keeps only its SHA-256, so a copy of the store contains no usable ticket.
  */
 export class Tickets {
   constructor(

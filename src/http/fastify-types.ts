@@ -14,7 +14,7 @@ export type AuthRule = 'public' | 'admin' | 'any';
 /** Rate-limit category of a route. */
 export type RouteCategory = 'auth' | 'monitoring' | 'read' | 'query' | 'write';
 
-/** Where the request's credential came from; null when it presented none that verified. */
+/** Source of the request's credential; null when it presented none that verified. */
 export type CredentialSource = 'header' | 'cookie' | 'ticket';
 
 declare module 'fastify' {

@@ -12,7 +12,7 @@ export interface AuditRecord {
   detail?: Record<string, unknown>;
 }
 
-/** A logger whose audit lines the test can read back, since audit events are log lines with `audit: true`. */
+/** Creates a logger whose audit events the test can read back; audit events are log lines with `audit: true`. */
 export function captureAudit(): { logger: Logger; events: AuditRecord[]; lines: string[] } {
   const events: AuditRecord[] = [];
   const lines: string[] = [];
@@ -30,7 +30,7 @@ export function captureAudit(): { logger: Logger; events: AuditRecord[]; lines: 
   return { logger: createLogger({ level: 'info', version: 'test', destination }), events, lines };
 }
 
-/** An attempt guard that admits everything and counts what it was charged. */
+/** Creates an attempt guard that admits everything and counts what it was charged. */
 export function countingGuard(): AuthAttemptGuard & { passwordAttempts: number; invalidCredentials: number } {
   return {
     passwordAttempts: 0,

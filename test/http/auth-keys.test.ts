@@ -175,6 +175,19 @@ describe('key deletion', () => {
   });
 });
 
+describe('keys and database changes', () => {
+  test('rename keeps the keys', async () => {
+    const { key } = await createKey('other');
+    const renamed = await server.request('/api/databases/other', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Other renamed' }),
+    });
+    assert.equal(renamed.status, 200);
+    assert.equal((await send(server, 'GET', '/api/tables?db=other', bearer(key))).status, 200);
+  });
+});
+
 describe('global key still admin', () => {
   test('lists keys', async () => {
     const response = await send(server, 'GET', '/api/databases/other/keys', bearer(TEST_API_KEY));

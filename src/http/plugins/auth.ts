@@ -86,7 +86,7 @@ async function authenticateRequest(request: FastifyRequest, reply: FastifyReply,
 
   if (!result.ok) {
     recordRejection(request, options, result.failure.reason, presented.source);
-    // A cookie that failed is of no further use, so the browser is told to drop it.
+    // A cookie that failed is of no further use, so the response expires it.
     if (presented.source === 'cookie') clearSessionCookies(reply, options.publicOrigins);
     if (result.failure.charged) await options.auth.attemptGuard.onInvalidCredential(request);
     if (rule === 'public') return;

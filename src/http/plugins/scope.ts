@@ -38,7 +38,7 @@ export const scopePlugin = fastifyPlugin(
   { name: 'duckling-scope', dependencies: ['duckling-auth', 'duckling-db-context'] },
 );
 
-/** The database a request works on: `?db=` on database-scoped routes, `:id` on `/api/databases/:id/...`. */
+/** Returns the database a request works on: `?db=` on database-scoped routes, `:id` on `/api/databases/:id/...`. */
 function targetDatabase(request: FastifyRequest): string | null {
   if (request.database) return request.database.id;
   const id = (request.params as Record<string, unknown> | null)?.id;

@@ -122,7 +122,7 @@ function adminActor(request: FastifyRequest, username: string, authMethod: 'jwt'
   return { ...auditActor(request), principal: username, authMethod, tier: 'jwt' };
 }
 
-/** The admin's name, or the key's principal label (`api-key:<fingerprint>`, `database-key:<keyId>`). */
+/** Returns the admin's name, or the key's principal label (`api-key:<fingerprint>`, `database-key:<keyId>`). */
 function usernameOf(principal: Principal): string | null {
   return describePrincipal(principal).principal;
 }

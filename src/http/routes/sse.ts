@@ -51,8 +51,8 @@ export class SseHub {
   private readonly streams = new Set<SseStream>();
 
   /**
-   * `watchCredential` calls its `end` callback once the request's credential expires or is revoked
-   * and returns the function that stops watching; the stream then gets `event: auth-expired` and ends.
+   * `watchCredential` calls `end` once the request's credential expires or is revoked, and returns
+   * the function that stops watching. The stream then gets `event: auth-expired` and ends.
    */
   constructor(private readonly watchCredential?: (request: FastifyRequest, end: (reason: string) => void) => () => void) {}
 
