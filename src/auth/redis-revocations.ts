@@ -97,6 +97,8 @@ export class RedisRevocationList implements RevocationList {
         await this.redis.zadd(this.key, expiresAtSec, jti);
         this.pending.delete(jti);
       }
+      // Expired entries are dropped first, so the set holds only the revocations of one token lifetime.
+      await this.redis.zremrangebyscore(this.key, '-inf', `(${nowSec}`);
       // NOTE: every instance reads the whole set every 5 s; fine for the revocations of one
       // JWT_EXPIRES_IN period, but not sized for millions of logouts.
       const flat = await this.redis.zrangebyscore(this.key, nowSec, '+inf', 'WITHSCORES');

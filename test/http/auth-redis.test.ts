@@ -124,13 +124,17 @@ describe('with Redis', () => {
 });
 
 describe('RedisRevocationList', () => {
-  test('fails closed after 30 s without Redis', async () => {
+  test('prunes, then fails closed', async () => {
     const local = await startRedis();
     const client = new Redis(local.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
     client.on('error', () => undefined);
     let nowMs = Date.now();
+    if (client.status !== 'ready') await once(client, 'ready');
+    await client.zadd('test:revoked-tokens', Math.floor(nowMs / 1000) - 60, 'long-expired');
     const list = await RedisRevocationList.start(client, 'test:', silentLogger(), () => nowMs);
     try {
+      assert.equal(await client.zscore('test:revoked-tokens', 'long-expired'), null, 'expired entries are pruned');
+
       await list.revoke('jti-1', Math.floor(nowMs / 1000) + 3600);
       assert.equal(await list.isRevoked('jti-1'), true);
 
