@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
+import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -13,6 +14,7 @@ import { Recovery, SyncScheduler } from '../scheduler/index.js';
 import { SyncService } from '../sync/index.js';
 import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
+import { registryKeyRecords } from './database-key-records.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
@@ -37,6 +39,8 @@ export interface DucklingOptions {
   healthCheckIntervalMs?: number;
   /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
   errorReporter?: ErrorReporter;
+  /** Charges login attempts and failed credentials; default: no limit. */
+  attemptGuard?: AuthAttemptGuard;
 }
 
 export interface Duckling {
@@ -90,6 +94,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
+  let auth: AuthServices | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -124,6 +129,12 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       });
       // In the background, so a slow source does not delay the start.
       void verifySources(directory.list(), syncService, logger);
+      auth = await createAuthServices({
+        config,
+        logger,
+        keyRecords: registryKeyRecords(registry),
+        ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+      });
 
       server = await createHttpServer({
         config,
@@ -149,6 +160,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         },
         security,
         ...(options.errorReporter ? { errors: options.errorReporter } : {}),
+        auth,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
@@ -180,6 +192,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     recovery.close();
 
     if (server) await closeHttpServer(server, logger);
+    await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );
