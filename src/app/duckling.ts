@@ -2,18 +2,20 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
+import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
-import { RateLimiter, readRateLimitSettings } from '../ratelimit/index.js';
+import { createAuthAttemptGuard, RateLimiter, readRateLimitSettings } from '../ratelimit/index.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { Recovery, SyncScheduler } from '../scheduler/index.js';
 import { SyncService } from '../sync/index.js';
 import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
+import { registryKeyRecords } from './database-key-records.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
@@ -38,6 +40,8 @@ export interface DucklingOptions {
   healthCheckIntervalMs?: number;
   /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
   errorReporter?: ErrorReporter;
+  /** Charges login attempts and failed credentials; default: the rate limiter's `auth` budget. */
+  attemptGuard?: AuthAttemptGuard;
 }
 
 export interface Duckling {
@@ -92,6 +96,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   let phase: Phase = 'created';
   let rateLimiter: RateLimiter | null = null;
   let server: FastifyInstance | null = null;
+  let auth: AuthServices | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -126,11 +131,16 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       });
       // In the background, so a slow source does not delay the start.
       void verifySources(directory.list(), syncService, logger);
-
       rateLimiter = await RateLimiter.create({
         settings: readRateLimitSettings(config),
         logger: logger.child({ subsystem: 'ratelimit' }),
         audit,
+      });
+      auth = await createAuthServices({
+        config,
+        logger,
+        keyRecords: registryKeyRecords(registry),
+        attemptGuard: options.attemptGuard ?? createAuthAttemptGuard(rateLimiter),
       });
       server = await createHttpServer({
         config,
@@ -157,6 +167,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         security,
         rateLimiter,
         ...(options.errorReporter ? { errors: options.errorReporter } : {}),
+        auth,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
@@ -188,6 +199,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     recovery.close();
 
     if (server) await closeHttpServer(server, logger);
+    await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );

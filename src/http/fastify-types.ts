@@ -3,15 +3,21 @@
  * database and (later) rate-limit plugins read the declaration; none infers it from the URL.
  */
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/index.js';
+import type { Principal, TicketPurpose } from '../auth/index.js';
 import type { RateCharge, RateLimitCategory, RateLimitCosts } from '../ratelimit/index.js';
 import type { DatabaseHandle } from './services.js';
 
-/** `public`: anyone; `admin`: the global API key (later also admin users); `any`: every authenticated principal. */
+/**
+ * `public`: anyone; `admin`: the admin user (token or cookie) and the global API key; `any`: also
+ * a database key, on routes of its own database.
+ */
 export type AuthRule = 'public' | 'admin' | 'any';
 
 /** Rate-limit category of a route. `auth` routes are charged by the authentication-attempt guard. */
 export type RouteCategory = RateLimitCategory;
+
+/** Source of the request's credential; null when it presented none that verified. */
+export type CredentialSource = 'header' | 'cookie' | 'ticket';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,10 +31,15 @@ declare module 'fastify' {
     rateLimitCharge?: (request: FastifyRequest, costs: RateLimitCosts) => RateCharge;
     /** The route works on one database, chosen by `?db=` (default `default`). */
     databaseScoped?: boolean;
+    /** The route also accepts `?ticket=` of this purpose (event streams and WebSocket upgrades). */
+    ticket?: TicketPurpose;
   }
 
   interface FastifyRequest {
     principal: Principal;
+    credentialSource: CredentialSource | null;
+    /** Database a redeemed ticket is bound to; null unless the request used a ticket. */
+    ticketDatabase: string | null;
     /** Set by the db-context plugin on database-scoped routes, null elsewhere. */
     database: DatabaseHandle | null;
   }

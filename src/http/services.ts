@@ -4,6 +4,7 @@
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
+import type { AuthServices } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ErrorReporter } from '../observability/sentry.js';
@@ -163,5 +164,7 @@ export interface HttpDependencies {
   security: SecurityFindings;
   /** Receives the errors behind 5xx responses; absent when Sentry is off. */
   errors?: ErrorReporter;
+  /** Login, tokens, cookies, tickets, revocations and database keys. */
+  auth: AuthServices;
   readiness(): Readiness;
 }

@@ -7,16 +7,16 @@ import { createLogger, type Logger } from '../../src/logging/index.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
-export const TEST_ADMIN_USERNAME = 'admin';
-export const TEST_ADMIN_PASSWORD = 'test-admin-password-7Qm2';
-/** 64 hex digits, like the secrets "duckling init" writes. */
-export const TEST_SESSION_SECRET = '5f0c7a9e3b2d4c6e8a1f0b3d5c7e9a2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c';
+export const TEST_ADMIN_USERNAME = 'admin-tester';
+export const TEST_ADMIN_PASSWORD = 'correct-horse-battery-staple-42';
+export const TEST_SESSION_SECRET = 'session-secret-7f3a9c1e5b2d8046af1c3e5d7b9a2c4e';
 
 /**
  * Rate-limit budgets far above what any test sends, so tests that are not about rate limiting are
  * never limited. Rate-limit tests pass their own values in `env`, which win.
  */
 const UNLIMITED_TEST_BUDGETS = {
+  RATE_LIMIT_AUTH_MAX: '1000000',
   RATE_LIMIT_READ_MAX: '1000000',
   RATE_LIMIT_QUERY_MAX: '1000000',
   RATE_LIMIT_WRITE_MAX: '1000000',
@@ -38,7 +38,12 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'> } = {},
+  options: {
+    dataPath?: string;
+    logger?: Logger;
+    schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'>;
+    attemptGuard?: DucklingOptions['attemptGuard'];
+  } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
@@ -64,7 +69,12 @@ export async function startDuckling(
     { cwd: dataPath },
   );
   const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
-  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule });
+  const duckling = createDuckling(config, {
+    logger,
+    lockRetry: { intervalMs: 100, timeoutMs: 300 },
+    ...options.schedule,
+    ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+  });
   await duckling.start();
   const url = duckling.httpAddress!;
 

@@ -6,7 +6,7 @@ import { settingsFrom } from './helpers.js';
 
 const apiKey: Principal = { kind: 'apiKey', tier: 'apiKey', keyFingerprint: 'abcdef012345', key: 'current' };
 const admin: Principal = { kind: 'admin', tier: 'jwt', username: 'admin', authMethod: 'jwt', jti: 'token-1', expiresAt: new Date(0) };
-const databaseKey: Principal = { kind: 'databaseKey', tier: 'apiKey', databaseId: 'shop', keyId: 'k1', keyFingerprint: 'ffff' };
+const databaseKey: Principal = { kind: 'databaseKey', tier: 'apiKey', databaseId: 'shop', keyId: 'k1', keyFingerprint: 'ffff', expiresAt: null };
 
 describe('client address', () => {
   const cases: Array<[string, string]> = [

@@ -112,7 +112,10 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
 
   app.get(
     '/sync/events',
-    { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    {
+      config: { auth: 'any', category: 'read', databaseScoped: true, ticket: 'sse' },
+      schema: { querystring: Type.Object({ ...DatabaseQuery, ticket: Type.Optional(Type.String({ description: 'Ticket of POST /api/tickets, purpose sse' })) }) },
+    },
     async (request, reply) => {
       const target = requireSyncTarget(request);
       // Read the status before taking the response over, so a failure still gets a JSON error.
