@@ -77,6 +77,9 @@ export type BackupListener = (backup: { databaseId: string; name: string; imageP
  */
 export type PrepareImage = (destinationPath: string) => Promise<{ manifest: BackupManifest | null; checks: VerifyCheck[] }>;
 
+/** Verifies a remote backup by its key; the S3 side registers one for `POST /api/backups/verify` with `location: "s3"`. */
+export type RemoteVerifier = (databaseId: string, key: string, options: { allowCrossDatabase: boolean }) => Promise<VerifyOutcome>;
+
 /** Result of a restore, as `POST /api/backups/restore` returns it. */
 export interface RestoreResult {
   restoredFrom: string;
@@ -93,6 +96,7 @@ export class BackupService {
   readonly store: LocalBackupStore;
   private readonly listingSources: BackupListingSource[] = [];
   private readonly backupListeners: BackupListener[] = [];
+  private readonly remoteVerifiers = new Map<'s3', RemoteVerifier>();
   private readonly logger: Logger;
   private readonly now: () => Date;
 
@@ -103,12 +107,34 @@ export class BackupService {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** Absolute path of the database's live replica file; scratch files go beside it. */
+  replicaFilePath(databaseId: string): string {
+    return this.deps.restorableReplica(databaseId).filePath;
+  }
+
   addListingSource(source: BackupListingSource): void {
     this.listingSources.push(source);
   }
 
   addBackupListener(listener: BackupListener): void {
     this.backupListeners.push(listener);
+  }
+
+  addRemoteVerifier(location: 's3', verifier: RemoteVerifier): void {
+    this.remoteVerifiers.set(location, verifier);
+  }
+
+  /** Runs every check on a local backup (by `name`) or a remote one (by `key`) without restoring it. */
+  async verify(databaseId: string, request: { location: 'local' | 's3'; name?: string; key?: string; allowCrossDatabase: boolean }): Promise<VerifyOutcome> {
+    const options = { allowCrossDatabase: request.allowCrossDatabase };
+    if (request.location === 'local') {
+      if (request.name === undefined) throw missingField('name', 'location "local" needs the backup name');
+      return this.verifyLocal(databaseId, request.name, options);
+    }
+    if (request.key === undefined) throw missingField('key', `location "${request.location}" needs the object key`);
+    const verifier = this.remoteVerifiers.get(request.location);
+    if (!verifier) throw missingField('location', `backups at "${request.location}" cannot be verified by this server`);
+    return verifier(databaseId, request.key, options);
   }
 
   /**
@@ -186,7 +212,7 @@ export class BackupService {
     this.requireDatabase(databaseId);
     checkBackupName(name, this.deps.backupRoot);
     const prepare = await this.prepareLocal(databaseId, name);
-    const scratchPath = `${this.deps.restorableReplica(databaseId).filePath}.verify-${name}.tmp`;
+    const scratchPath = `${this.replicaFilePath(databaseId)}.verify-${name}.tmp`;
     return this.verifyPrepared(databaseId, name, scratchPath, prepare, options);
   }
 
@@ -340,4 +366,8 @@ export class BackupService {
       { backupId: name, createdAt, ducklingVersion: this.deps.ducklingVersion, scratch: this.deps.scratchSettings(database.id, name), logger: this.logger },
     );
   }
+}
+
+function missingField(field: string, message: string): DucklingError {
+  return new DucklingError('DUCKLING_VALIDATION_FAILED', { detail: `body.${field}: ${message}` }, { extra: { details: [{ field: `body.${field}`, message }] } });
 }

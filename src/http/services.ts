@@ -3,6 +3,7 @@
  * services. Routes see only these shapes, so they hold no SQL.
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
+import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
@@ -39,6 +40,8 @@ export interface DatabaseHandle {
   readonly sourceError: Error | null;
   /** The record's incremental settings (`sync.watermarkColumns`, `appendOnlyTables`, `lookbackSeconds`). */
   readonly syncOptions?: DatabaseSyncOptions;
+  /** True while a restore swaps the replica file; requests then get 503 DUCKLING_DATABASE_RESTORING. */
+  readonly restoring?: boolean;
 }
 
 export interface DatabaseDirectory {
@@ -124,6 +127,9 @@ export interface AutomationPort {
   describe(databaseId: string): ScheduleView;
 }
 
+/** What the backup routes call on the backup service. */
+export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
+
 export interface Readiness {
   ready: boolean;
   reasons: string[];
@@ -142,5 +148,7 @@ export interface HttpDependencies {
   tables: TablePort;
   health: HealthPort;
   automation: AutomationPort;
+  /** Local backups, verification and restores; the S3 side registers its parts on it. */
+  backups: BackupPort;
   readiness(): Readiness;
 }
