@@ -75,7 +75,7 @@ describe('DatabaseOperationGuard', () => {
     assert.equal(guard.current('shop'), null);
   });
 
-  test('restore waits for no sync', async () => {
+  test('restore rejected during sync', async () => {
     const guard = new DatabaseOperationGuard({ progress: () => idleProgress(true) });
     await assert.rejects(guard.run('shop', 'restore', async () => undefined), (error: DucklingError) => error.code === 'DUCKLING_SYNC_IN_PROGRESS');
     assert.equal(await guard.run('shop', 'backup', async () => 'taken'), 'taken');
