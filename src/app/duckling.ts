@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { AuditLog } from '../audit/index.js';
 import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
@@ -56,6 +57,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
   const syncService = new IdentityRecordingSyncService({
     config,
     logger,
@@ -79,6 +81,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     }),
     ducklingVersion: DUCKLING_VERSION,
     logger,
+    audit,
     restoreCrashAt: options.restoreCrashAt ?? null,
   });
   const backupScheduler = new BackupScheduler({
@@ -146,6 +149,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         health,
         automation: scheduler,
         backups,
+        audit,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

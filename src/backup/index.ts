@@ -1,4 +1,4 @@
-export { BackupService, type RemoteVerifier, type BackupServiceDeps, type BackupDatabase, type BackupDatabases, type BackupListener, type LocalBackupResult, type PrepareImage, type RestorableReplica, type RestoreResult } from './service.js';
+export { BackupService, type OperationContext, type RemoteVerifier, type BackupServiceDeps, type BackupDatabase, type BackupDatabases, type BackupListener, type LocalBackupResult, type PrepareImage, type RestorableReplica, type RestoreResult } from './service.js';
 export { DatabaseOperationGuard, type GuardedOperation } from './guard.js';
 export { takeConsistentImage, fsyncFile, fsyncDirectory, type ImageSource, type ImageOptions } from './image.js';
 export { withImage, readImageFacts, digestFile, readStorageVersion, type ScratchSettings, type ImageFacts } from './image-facts.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { VARIABLES, WATCHED_PREFIXES } from './variables.js';
 import { isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** The validated, frozen settings passed to every component. Durations carry their unit. */
 export interface Config {
@@ -55,6 +56,12 @@ export interface Config {
   auth: {
     apiKey: string | null;
     apiKeyPrevious: string | null;
+  };
+  network: {
+    /** Which peers may set `X-Forwarded-For`, `-Proto` and `-Host`; passed to Fastify's `trustProxy`. */
+    trustProxy: TrustProxy;
+    /** `PUBLIC_URL` origins (`https://host[:port]`), used for origin checks, `Secure` cookies and HSTS. */
+    publicOrigins: string[];
   };
   query: {
     maxConcurrent: number;
@@ -134,6 +141,22 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       message: `DUCKDB_PATH=${JSON.stringify(duckdbPath)} is invalid: the replica file must lie directly in DATA_PATH (${dataPath}); give a bare file name such as duckling.db`,
     });
   }
+  const trustProxy = parseTrustProxy(get<string>('TRUST_PROXY'));
+  if (typeof trustProxy === 'object' && !Array.isArray(trustProxy)) {
+    problems.push({ variable: 'TRUST_PROXY', message: trustProxy.error });
+  }
+  const publicOrigins: string[] = [];
+  for (const entry of get<string[]>('PUBLIC_URL')) {
+    const origin = parseOrigin(entry);
+    if (origin === null) {
+      problems.push({
+        variable: 'PUBLIC_URL',
+        message: `PUBLIC_URL entry ${JSON.stringify(entry)} is invalid: give an http or https origin such as https://duckling.example.com`,
+      });
+    } else {
+      publicOrigins.push(origin);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const memoryLimit = optional('DUCKDB_MEMORY_LIMIT');
@@ -180,6 +203,7 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       apiKey: optional('DUCKLING_API_KEY'),
       apiKeyPrevious: optional('DUCKLING_API_KEY_PREVIOUS'),
     },
+    network: { trustProxy: trustProxy as TrustProxy, publicOrigins },
     query: {
       maxConcurrent: get('MAX_CONCURRENT_QUERIES'),
       timeoutMs: get('QUERY_TIMEOUT_MS'),
@@ -208,4 +232,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Returns the origin of an http or https URL, else null (paths and trailing slashes are dropped). */
+function parseOrigin(text: string): string | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
 }

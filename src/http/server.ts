@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createApiKeyVerifier } from '../auth/index.js';
+import type { TrustProxy } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
 import './fastify-types.js';
 import { authPlugin } from './plugins/auth.js';
@@ -38,6 +39,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     // Request lines come from the request-context plugin, which adds the route, principal and database.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: generateRequestId,
+    // X-Forwarded-* headers count only from the proxies TRUST_PROXY names.
+    trustProxy: fastifyTrustProxy(deps.config.network.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -92,4 +95,10 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(healthRoutes, { deps });
 
   return app;
+}
+
+/** Fastify's types omit the hop-count form, so a count becomes the equivalent per-hop function. */
+function fastifyTrustProxy(trustProxy: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trustProxy !== 'number') return trustProxy;
+  return (_address, hop) => hop < trustProxy;
 }

@@ -3,6 +3,7 @@
  * services. Routes see only these shapes, so they hold no SQL.
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
@@ -150,5 +151,6 @@ export interface HttpDependencies {
   automation: AutomationPort;
   /** Local backups, verification and restores; the S3 side registers its parts on it. */
   backups: BackupPort;
+  audit: AuditLog;
   readiness(): Readiness;
 }
