@@ -17,7 +17,7 @@ import { Mutex } from '../replica/index.js';
 import { parseConnectionString, SourceDatabase, type SourceEndpoint } from '../source/index.js';
 import type { SyncProgress } from '../sync/types.js';
 import { describeDatabase, testDatabaseConnections } from './database-views.js';
-import type { RestorableReplica } from '../backup/index.js';
+import { databaseRestoringError, type RestorableReplica } from '../backup/index.js';
 import { mergeExcluded, openDatabase, openDatabases, openReplicaWithRetry, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
 import type { ReplicaShare } from './resources.js';
 import { clearSourceState, describeIdentityChange, readRecordedIdentity, recordIdentity } from './source-identity.js';
@@ -104,7 +104,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       close: async () => {
         const replica = this.requireHandle(id).replica;
         if (!replica) return;
-        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs);
+        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs, () => databaseRestoringError(id));
         if (interrupted > 0) this.logger.warn({ databaseId: id, interrupted }, 'queries interrupted for a restore');
         await replica.close();
         this.updateHandle(id, { replica: null, unavailableReason: 'the replica is being restored from a backup' });

@@ -194,3 +194,31 @@ test('automation restore uses newest complete backup', async () => {
   assert.equal(response.status, 200, await response.clone().text());
   assert.equal((await readJson(response)).restoredFrom, backup.name);
 });
+
+test('requests during restore get 200 or 503', async () => {
+  const backup = await backUp();
+  let restoreDone = false;
+  const restore = postJson(server, '/api/backups/restore', { name: backup.name }).finally(() => {
+    restoreDone = true;
+  });
+
+  const statuses: string[] = [];
+  for (let round = 0; round < 2000 && !restoreDone; round += 1) {
+    const response = await server.request('/api/tables/items/count');
+    if (response.status === 200) {
+      statuses.push('200');
+      await response.arrayBuffer();
+      continue;
+    }
+    const body = await readJson(response);
+    statuses.push(`${response.status} ${body.code} retry-after=${response.headers.get('retry-after')}`);
+    const ready = await server.request('/health/ready');
+    const readiness = await readJson(ready);
+    if (ready.status === 503) assert.deepEqual(readiness.reasons, ['restoring database "default"']);
+  }
+  const response = await restore;
+  assert.equal(response.status, 200, await response.clone().text());
+  const unexpected = statuses.filter((status) => status !== '200' && status !== '503 DUCKLING_DATABASE_RESTORING retry-after=5');
+  assert.deepEqual(unexpected, []);
+  assert.equal((await server.request('/health/ready')).status, 200);
+});
