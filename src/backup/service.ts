@@ -210,6 +210,11 @@ export class BackupService {
     });
   }
 
+  /** Returns the creation time (ISO 8601) of the database's newest complete local backup, or null. */
+  async lastBackupAt(databaseId: string): Promise<string | null> {
+    return (await this.store.newestComplete(databaseId))?.manifest?.createdAt ?? null;
+  }
+
   /** Local backups and those of every listing source, newest first. */
   async list(databaseId: string): Promise<BackupListEntry[]> {
     const listings = await Promise.all([this.store.list(databaseId), ...this.listingSources.map((source) => source.list(databaseId))]);

@@ -129,7 +129,7 @@ export interface AutomationPort {
 }
 
 /** What the backup routes call on the backup service. */
-export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
+export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
 
 export interface Readiness {
   ready: boolean;

@@ -45,7 +45,7 @@ async function counts(): Promise<Record<string, number>> {
   return readJson(await server.request('/api/tables/counts/all'));
 }
 
-async function backUp(): Promise<{ name: string; manifest: { tables: Array<{ name: string; rows: number; checksum: string }>; databaseId: string } }> {
+async function backUp(): Promise<{ name: string; manifest: { tables: Array<{ name: string; rows: number; checksum: string }>; databaseId: string; createdAt: string } }> {
   const response = await server.request('/api/backups', { method: 'POST' });
   assert.equal(response.status, 200, await response.clone().text());
   return (await readJson(response)).backup;
@@ -186,6 +186,12 @@ test('other database backup is 422', async () => {
 
   const listing = await readJson(await server.request('/api/backups'));
   assert.ok(listing.backups.every((entry: { name: string }) => entry.name.startsWith('backup-default-')));
+});
+
+test('automation status shows last backup', async () => {
+  const backup = await backUp();
+  const body = await readJson(await server.request('/api/automation/status'));
+  assert.deepEqual(body.status.autoBackup, { enabled: true, intervalHours: 24, retentionDays: 7, lastBackupAt: backup.manifest.createdAt });
 });
 
 test('automation restore uses newest complete backup', async () => {

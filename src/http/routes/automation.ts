@@ -25,6 +25,12 @@ export const automationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
             lastSyncAt: schedule.lastRunAt,
             nextRunAt: schedule.nextRunAt,
           },
+          autoBackup: {
+            enabled: deps.config.backup.autoBackup,
+            intervalHours: deps.config.backup.intervalHours,
+            retentionDays: deps.config.backup.retentionDays,
+            lastBackupAt: await deps.backups.lastBackupAt(handle.id),
+          },
         },
       };
     },
