@@ -34,6 +34,8 @@ export interface DatabaseManagerDeps {
   lockRetry: LockRetryPolicy;
   /** Sync progress per database: a database with a running sync cannot be deleted or switched to another source. */
   syncActivity: { progress(databaseId: string): SyncProgress };
+  /** Throws 409 while a backup or restore of the database runs, which a removal or source switch must not overlap. */
+  operations?: { assertFree(databaseId: string, operation: 'backup' | 'restore'): void };
   /** Told after a database is added or removed, so its schedule follows the registry. */
   onChange?: { added(databaseId: string): void; removed(databaseId: string): void };
 }
@@ -189,7 +191,10 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       this.parseSource(newConnection);
       next.mysqlConnectionString = newConnection;
     }
-    if (newConnection !== null || options.resync) this.assertNoSync(id);
+    if (newConnection !== null || options.resync) {
+      this.assertNoSync(id);
+      this.deps.operations?.assertFree(id, 'backup');
+    }
 
     const switched = newConnection === null ? null : await this.checkNewSource(handle, newConnection, options.resync);
     try {
@@ -248,6 +253,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     const handle = this.requireHandle(id);
     const record = this.requireRecord(id);
     this.assertNoSync(id);
+    this.deps.operations?.assertFree(id, 'backup');
 
     await this.deps.registry.remove(id);
     this.handles.delete(id);

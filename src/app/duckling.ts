@@ -133,6 +133,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         registry,
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
+        operations: backups.guard,
         onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
       });
 
@@ -180,6 +181,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     await backupScheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
+    // A restore still running would reopen its replica after the databases close.
+    await withTimeout(backups.guard.whenIdle(), SYNC_STOP_TIMEOUT_MS, () =>
+      logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'backups or restores still running at shutdown'),
+    );
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );
