@@ -110,7 +110,7 @@ function checkMeta(facts: ImageFacts, manifest: BackupManifest): VerifyCheck {
 
 /**
  * Compares row counts and checksums with the manifest. Checksums use DuckDB's row hash, so they are
- * skipped (and the detail says so) when the backup was made under another DuckDB version.
+ * skipped, and the detail notes it, when the backup was made under another DuckDB version.
  */
 function compareTables(facts: ImageFacts, manifest: BackupManifest): VerifyCheck {
   const sameHash = manifest.duckdbVersion === duckdbVersion();
