@@ -6,16 +6,16 @@ import { AuditLog } from '../audit/index.js';
 import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
-import { createHttpServer, type Readiness } from '../http/index.js';
+import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
-import { SyncScheduler } from '../scheduler/index.js';
+import { Recovery, SyncScheduler } from '../scheduler/index.js';
+import { readRecordedIdentity, SyncService } from '../sync/index.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
-import { IdentityRecordingSyncService } from './identity-recording-sync.js';
-import { readRecordedIdentity } from './source-identity.js';
+import { RestoreAwareSyncService } from './restore-aware-sync.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -32,6 +32,10 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Scheduled reconciliation period in ms instead of `RECONCILE_INTERVAL_MINUTES`; tests shorten it. */
+  reconcileIntervalMs?: number;
+  /** Health monitor period in ms instead of `HEALTH_CHECK_INTERVAL`; tests shorten it. */
+  healthCheckIntervalMs?: number;
   /** Scheduled backup period in ms instead of `BACKUP_INTERVAL_HOURS`; tests shorten it. */
   backupIntervalMs?: number;
   /** Test-only: the restore step at which the process kills itself with SIGKILL. */
@@ -58,7 +62,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
   const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
-  const syncService = new IdentityRecordingSyncService({
+  const syncService = new RestoreAwareSyncService({
     config,
     logger,
     // A restore replaces the file a sync would write, so no run starts while one is in progress.
@@ -96,14 +100,29 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   };
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
-  const health = new HealthMonitor(directory, logger);
   const scheduler = new SyncScheduler({
     databases: directory,
     sync: syncService,
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,
+    reconcileIntervalMs: options.reconcileIntervalMs ?? config.sync.reconcileIntervalMinutes * 60_000,
     ...(options.firstScheduledRunDelayMs !== undefined ? { firstRunDelayMs: options.firstScheduledRunDelayMs } : {}),
+  });
+  const recovery = new Recovery({
+    databases: directory,
+    sync: syncService,
+    schedule: scheduler,
+    logger,
+    enabled: config.health.autoRestart && config.health.checksEnabled,
+    maxAttempts: config.health.maxRestartAttempts,
+  });
+  const health = new HealthMonitor({
+    databases: directory,
+    logger,
+    syncActivity: syncService,
+    intervalMs: config.health.checksEnabled ? (options.healthCheckIntervalMs ?? config.health.checkIntervalMs) : 0,
+    afterCheck: (databaseId) => recovery.evaluate(databaseId),
   });
 
   let phase: Phase = 'created';
@@ -134,8 +153,16 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
         operations: backups.guard,
-        onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
+        onChange: {
+          added: (id) => scheduler.add(id),
+          removed: (id) => {
+            scheduler.remove(id);
+            recovery.remove(id);
+          },
+        },
       });
+      // In the background, so a slow source does not delay the start.
+      void verifySources(directory.list(), syncService, logger);
 
       server = await createHttpServer({
         config,
@@ -148,15 +175,25 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
-        automation: scheduler,
         backups,
         audit,
+        automation: {
+          get isRunning() {
+            return scheduler.isRunning;
+          },
+          start: () => scheduler.start(),
+          stop: () => scheduler.stop(),
+          describe: (id) => scheduler.describe(id),
+          describeReconcile: (id) => scheduler.describeReconcile(id),
+          describeRecovery: (id) => recovery.describe(id),
+        },
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
       httpAddress = formatAddress(server.server.address() as AddressInfo);
       // Scheduled runs start only once the API that reports them is up.
       if (config.sync.autoStart) scheduler.start();
+      health.start();
       if (config.backup.autoBackup) backupScheduler.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
@@ -176,8 +213,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     phase = 'stopping';
     logger.info('duckling stopping');
 
-    // No scheduled run may start while the rest shuts down.
+    // No scheduled or recovery run may start while the rest shuts down.
     scheduler.stop();
+    await health.stop();
+    recovery.close();
     await backupScheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
@@ -203,6 +242,24 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       return httpAddress;
     },
   };
+}
+
+/**
+ * Compares each database's source identity with the one its replica recorded, so a source changed
+ * while Duckling was stopped (a hand-edited databases.json) halts that database's syncs before its
+ * first run. A source that cannot be reached now is checked again at the start of each run.
+ */
+async function verifySources(handles: readonly DatabaseHandle[], sync: SyncService, logger: Logger): Promise<void> {
+  for (const handle of handles) {
+    if (!handle.replica || !handle.source) continue;
+    const target = { databaseId: handle.id, replica: handle.replica, source: handle.source, excludedTables: handle.excludedTables };
+    try {
+      const outcome = await sync.verifySource(target);
+      logger.info({ databaseId: handle.id, outcome }, 'source identity checked');
+    } catch (error) {
+      logger.warn({ err: error, databaseId: handle.id }, 'source identity check at start failed; each run checks it again');
+    }
+  }
 }
 
 /** Stops accepting connections and waits for in-flight requests, cutting them off after the drain timeout. */

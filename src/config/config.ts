@@ -52,6 +52,16 @@ export interface Config {
     autoStart: boolean;
     /** Scheduled runs are incremental, else full. */
     incrementalEnabled: boolean;
+    /** Scheduled reconciliation period; 0 disables it. */
+    reconcileIntervalMinutes: number;
+  };
+  health: {
+    /** Run the background health monitor. */
+    checksEnabled: boolean;
+    checkIntervalMs: number;
+    /** Recovery syncs by the health monitor. */
+    autoRestart: boolean;
+    maxRestartAttempts: number;
   };
   auth: {
     apiKey: string | null;
@@ -198,6 +208,13 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       intervalMinutes: get('SYNC_INTERVAL_MINUTES'),
       autoStart: get('AUTO_START_SYNC'),
       incrementalEnabled: get('ENABLE_INCREMENTAL_SYNC'),
+      reconcileIntervalMinutes: get('RECONCILE_INTERVAL_MINUTES'),
+    },
+    health: {
+      checksEnabled: get('ENABLE_HEALTH_CHECKS'),
+      checkIntervalMs: get('HEALTH_CHECK_INTERVAL'),
+      autoRestart: get('AUTO_RESTART'),
+      maxRestartAttempts: get('MAX_RESTART_ATTEMPTS'),
     },
     auth: {
       apiKey: optional('DUCKLING_API_KEY'),

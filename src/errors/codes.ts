@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   },
   DUCKLING_SOURCE_CHANGED: {
     status: 409,
-    template: 'The new connection string of database "{db}" reaches a different source ({detail}) than the one its replica was copied from; keep the old connection string, or repeat the request with ?resync=true to switch sources and reload the replica at the next sync',
+    template: 'The {subject} of database "{db}" reaches a different source ({detail}) than the one its replica was copied from; {remedy}',
   },
   DUCKLING_PAYLOAD_TOO_LARGE: { status: 413, template: 'Request body is larger than the limit of {limitBytes} bytes' },
   DUCKLING_SYNC_UNSAFE: { status: 422, template: 'Sync refused: {detail}' },

@@ -11,7 +11,7 @@ import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
-import type { ScheduleView } from '../scheduler/index.js';
+import type { RecoveryView, ScheduleView } from '../scheduler/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -50,7 +50,11 @@ export interface DatabaseDirectory {
   list(): readonly DatabaseHandle[];
 }
 
-/** `ready`: serving; `syncing`: a sync runs; `unavailable`: no replica; `source_error`: the connection string cannot be used. */
+/**
+ * Database state: `ready` (serving), `syncing` (a sync runs), `unavailable` (no replica) or
+ * `source_error`. The last means the connection string cannot be used, or it reaches another
+ * source than the one the replica was copied from.
+ */
 export type DatabaseStatus = 'ready' | 'syncing' | 'unavailable' | 'source_error';
 
 /** One database in `GET /api/databases`: the record without its connection string. */
@@ -107,6 +111,8 @@ export interface SyncPort {
   onProgress(listener: (databaseId: string, progress: SyncProgress) => void): () => void;
   status(target: SyncTarget): Promise<Record<string, unknown>>;
   listSyncLogs(target: SyncTarget, filter: SyncLogFilter): Promise<SyncLogPage>;
+  /** Drops every replicated table and clears the sync state; returns the dropped table names. */
+  clearAll(target: Pick<SyncTarget, 'databaseId' | 'replica'>): Promise<string[]>;
 }
 
 /** Query execution and the governor's counters. */
@@ -120,12 +126,16 @@ export interface HealthPort {
   check(): Promise<{ status: HealthStatus; databases: DatabaseHealth[] }>;
 }
 
-/** The sync scheduler behind `/api/automation/*` and the `schedule` field of the sync status. */
+/** The sync scheduler and recovery behind `/api/automation/*` and the `schedule` field of the sync status. */
 export interface AutomationPort {
   readonly isRunning: boolean;
   start(): void;
   stop(): void;
   describe(databaseId: string): ScheduleView;
+  /** The database's scheduled reconciliation (`RECONCILE_INTERVAL_MINUTES`). */
+  describeReconcile(databaseId: string): ScheduleView;
+  /** The database's recovery syncs (`AUTO_RESTART`), as `autoRestart` of the automation status. */
+  describeRecovery(databaseId: string): RecoveryView;
 }
 
 /** What the backup routes call on the backup service. */

@@ -23,7 +23,7 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'> } = {},
+  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'> } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import type { CheckStatus, DiagnosisCheck } from '../../diagnose/index.js';
 import { errorMessage } from '../../errors/index.js';
+import { rejectDbWithAll } from '../all-databases.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -34,6 +35,7 @@ export function doctorCommand(): Command {
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<DoctorOptions>();
+      if (options.all) rejectDbWithAll(context, 'doctor');
       const { config, finding: configFinding } = loadDoctorConfig(context);
 
       const general: Finding[] = [configFinding];

@@ -73,6 +73,21 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     },
   );
 
+  app.delete(
+    '/sync/clear-all',
+    { config: { auth: 'admin', category: 'write', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request) => {
+      const { handle, replica } = requireReplica(request);
+      const dropped = await deps.sync.clearAll({ databaseId: handle.id, replica });
+      request.log.info({ databaseId: handle.id, tablesDropped: dropped.length }, 'replica cleared');
+      return {
+        success: true,
+        message: `Dropped ${dropped.length} tables of database "${handle.id}" and cleared its watermarks and sync sessions; the next sync loads every table from the source`,
+        tablesDropped: dropped.length,
+      };
+    },
+  );
+
   app.get(
     '/sync/status',
     { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
