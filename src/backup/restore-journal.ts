@@ -46,7 +46,7 @@ export async function removeReplicaFiles(filePath: string): Promise<void> {
 }
 
 /**
- * What startup must do with a replica file after looking for an unfinished restore:
+ * Startup action for a replica file after the check for an unfinished restore:
  * - `open`: open the live file as usual (nothing was unfinished, or the previous file was put back);
  * - `open-restored`: the verified file is in place and the previous one is still kept. Call
  *   `commit` once the file opened, or `rollback` to put the previous file back when it did not;

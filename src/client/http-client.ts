@@ -184,7 +184,7 @@ export class DucklingHttpClient {
     return this.json('/api/backups', { method: 'POST', scoped: true, noTimeout: true });
   }
 
-  /** Local and S3 backups of the database, newest first. */
+  /** Lists the local and S3 backups of the database, newest first. */
   backupList(): Promise<BackupListResponse> {
     return this.json('/api/backups', { scoped: true });
   }
