@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from '../audit/index.js';
@@ -368,7 +369,7 @@ export class BackupService {
         return { manifest: null, checks: [{ name: 'download', ok: false, detail: (error as Error).message }] };
       }
       try {
-        await copyFile(location.imagePath, destinationPath);
+        await copyFile(location.imagePath, destinationPath, constants.COPYFILE_FICLONE);
       } catch (error) {
         return { manifest, checks: [{ name: 'download', ok: false, detail: `copying ${path.basename(location.imagePath)} failed: ${(error as Error).message}` }] };
       }

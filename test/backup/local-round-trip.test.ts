@@ -186,6 +186,13 @@ test('other database backup is 422', async () => {
 
   const listing = await readJson(await server.request('/api/backups'));
   assert.ok(listing.backups.every((entry: { name: string }) => entry.name.startsWith('backup-default-')));
+
+  const allowed = await postJson(server, '/api/backups/restore', { name: otherName, allowCrossDatabase: true });
+  assert.equal(allowed.status, 200, await allowed.clone().text());
+  const restored = await readJson(allowed);
+  assert.equal(restored.restoredFrom, otherName);
+  const expected = Object.fromEntries(restored.tables.map((table: { name: string; rows: number }) => [table.name, table.rows]));
+  assert.deepEqual(await counts(), expected);
 });
 
 test('automation status shows last backup', async () => {
