@@ -203,7 +203,15 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
 
     const switched = newConnection === null ? null : await this.checkNewSource(handle, newConnection, options.resync);
     try {
-      await this.deps.registry.replace(next);
+      // Only the changed fields are written over the current record, so fields changed meanwhile
+      // by other writers (database keys) are kept.
+      await this.deps.registry.update(id, (current) => ({
+        ...current,
+        name: next.name,
+        mysqlConnectionString: next.mysqlConnectionString,
+        updatedAt: next.updatedAt,
+        ...(next.sync !== undefined ? { sync: next.sync } : {}),
+      }));
     } catch (error) {
       await switched?.source.close();
       throw error;

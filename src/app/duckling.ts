@@ -3,16 +3,21 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
+import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
 import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
 import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { Recovery, SyncScheduler } from '../scheduler/index.js';
 import { readRecordedIdentity, SyncService } from '../sync/index.js';
+import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
+import { registryKeyRecords } from './database-key-records.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { RestoreAwareSyncService } from './restore-aware-sync.js';
@@ -36,6 +41,10 @@ export interface DucklingOptions {
   reconcileIntervalMs?: number;
   /** Health monitor period in ms instead of `HEALTH_CHECK_INTERVAL`; tests shorten it. */
   healthCheckIntervalMs?: number;
+  /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
+  errorReporter?: ErrorReporter;
+  /** Charges login attempts and failed credentials; default: no limit. */
+  attemptGuard?: AuthAttemptGuard;
   /** Scheduled backup period in ms instead of `BACKUP_INTERVAL_HOURS`; tests shorten it. */
   backupIntervalMs?: number;
   /** Test-only: the restore step at which the process kills itself with SIGKILL. */
@@ -65,6 +74,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const syncService = new RestoreAwareSyncService({
     config,
     logger,
+    onTableDropped: (drop) => auditTableDrop(audit, drop),
     // A restore replaces the file a sync would write, so no run starts while one is in progress.
     assertCanRun: (databaseId) => {
       if (backups.guard.current(databaseId) !== 'restore') return;
@@ -100,9 +110,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   };
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
+  const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
-    sync: syncService,
+    sync: auditScheduledRuns(syncService, audit),
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,
@@ -127,6 +138,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
+  let auth: AuthServices | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -146,6 +158,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
+      // Throws FatalFindingsError before any replica or listener opens.
+      security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
       databases = await DatabaseManager.open({
         config,
         logger,
@@ -163,6 +177,12 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       });
       // In the background, so a slow source does not delay the start.
       void verifySources(directory.list(), syncService, logger);
+      auth = await createAuthServices({
+        config,
+        logger,
+        keyRecords: registryKeyRecords(registry),
+        ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+      });
 
       server = await createHttpServer({
         config,
@@ -187,6 +207,9 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
           describeReconcile: (id) => scheduler.describeReconcile(id),
           describeRecovery: (id) => recovery.describe(id),
         },
+        security,
+        ...(options.errorReporter ? { errors: options.errorReporter } : {}),
+        auth,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
@@ -224,6 +247,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     await withTimeout(backups.guard.whenIdle(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'backups or restores still running at shutdown'),
     );
+    await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );

@@ -9,3 +9,4 @@ export {
   type AuditEventType,
   type AuditFilter,
 } from './audit-log.js';
+export { auditSyncRun, type AuditContext, type AuditedRun } from './sync-audit.js';

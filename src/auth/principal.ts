@@ -20,7 +20,15 @@ export type Principal =
       jti: string;
       expiresAt: Date;
     }
-  | { kind: 'databaseKey'; tier: 'apiKey'; databaseId: string; keyId: string; keyFingerprint: string };
+  | {
+      kind: 'databaseKey';
+      tier: 'apiKey';
+      databaseId: string;
+      keyId: string;
+      keyFingerprint: string;
+      /** Null when the key never expires. */
+      expiresAt: Date | null;
+    };
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', tier: 'anonymous' });
 
@@ -30,6 +38,11 @@ export interface PrincipalDescription {
   principal: string | null;
   authMethod: AuthMethod | null;
   tier: Tier;
+}
+
+/** True for the principals that may use admin routes: the admin user and the global API key. */
+export function isAdministrator(principal: Principal): boolean {
+  return principal.kind === 'admin' || principal.kind === 'apiKey';
 }
 
 export function describePrincipal(principal: Principal): PrincipalDescription {

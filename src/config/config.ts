@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { VARIABLES, WATCHED_PREFIXES } from './variables.js';
-import { isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
+import { durationToSeconds, isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** The validated, frozen settings passed to every component. Durations carry their unit. */
@@ -66,12 +66,31 @@ export interface Config {
   auth: {
     apiKey: string | null;
     apiKeyPrevious: string | null;
+    /** The one admin account of `POST /api/login`; null when unset. */
+    adminUsername: string | null;
+    adminPassword: string | null;
+    /** Seals session cookies; null when unset. */
+    sessionSecret: string | null;
+    /** HS256 secret of admin tokens: `JWT_SECRET`, else `SESSION_SECRET`; null when both are unset. */
+    jwtSecret: string | null;
+    /** `JWT_EXPIRES_IN` as configured (`1h`), echoed by the login response. */
+    jwtExpiresIn: string;
+    /** Lifetime of tokens and session cookies in seconds. */
+    jwtLifetimeSec: number;
+  };
+  /** `REDIS_URL`, shared by tickets, revocations and rate limits. */
+  redis: {
+    url: string | null;
+    /** `RATE_LIMIT_REDIS_PREFIX`, the prefix of every key Duckling writes. */
+    keyPrefix: string;
   };
   network: {
     /** Which peers may set `X-Forwarded-For`, `-Proto` and `-Host`; passed to Fastify's `trustProxy`. */
     trustProxy: TrustProxy;
     /** `PUBLIC_URL` origins (`https://host[:port]`), used for origin checks, `Secure` cookies and HSTS. */
     publicOrigins: string[];
+    /** `CORS_ORIGINS`: cross-origin origins allowed, also for cookie-authenticated requests. */
+    corsOrigins: string[];
   };
   query: {
     maxConcurrent: number;
@@ -167,6 +186,12 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       publicOrigins.push(origin);
     }
   }
+  if (durationToSeconds(get<string>('JWT_EXPIRES_IN')) === 0) {
+    problems.push({
+      variable: 'JWT_EXPIRES_IN',
+      message: `JWT_EXPIRES_IN=${JSON.stringify(get<string>('JWT_EXPIRES_IN'))} is invalid: a token lifetime must be longer than 0; give a duration such as 30m, 1h or 7d`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const memoryLimit = optional('DUCKDB_MEMORY_LIMIT');
@@ -219,8 +244,15 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
     auth: {
       apiKey: optional('DUCKLING_API_KEY'),
       apiKeyPrevious: optional('DUCKLING_API_KEY_PREVIOUS'),
+      adminUsername: optional('ADMIN_USERNAME'),
+      adminPassword: optional('ADMIN_PASSWORD'),
+      sessionSecret: optional('SESSION_SECRET'),
+      jwtSecret: optional('JWT_SECRET') ?? optional('SESSION_SECRET'),
+      jwtExpiresIn: get<string>('JWT_EXPIRES_IN'),
+      jwtLifetimeSec: durationToSeconds(get<string>('JWT_EXPIRES_IN')),
     },
-    network: { trustProxy: trustProxy as TrustProxy, publicOrigins },
+    redis: { url: optional('REDIS_URL'), keyPrefix: get<string>('RATE_LIMIT_REDIS_PREFIX') },
+    network: { trustProxy: trustProxy as TrustProxy, publicOrigins, corsOrigins: get<string[]>('CORS_ORIGINS') },
     query: {
       maxConcurrent: get('MAX_CONCURRENT_QUERIES'),
       timeoutMs: get('QUERY_TIMEOUT_MS'),

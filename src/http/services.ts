@@ -4,14 +4,17 @@
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
+import type { AuthServices } from '../auth/index.js';
 import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
 import type { RecoveryView, ScheduleView } from '../scheduler/index.js';
+import type { SecurityFindings } from '../security/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -162,5 +165,11 @@ export interface HttpDependencies {
   /** Local backups, verification and restores; the S3 side registers its parts on it. */
   backups: BackupPort;
   audit: AuditLog;
+  /** Startup and run-time security findings. */
+  security: SecurityFindings;
+  /** Receives the errors behind 5xx responses; absent when Sentry is off. */
+  errors?: ErrorReporter;
+  /** Login, tokens, cookies, tickets, revocations and database keys. */
+  auth: AuthServices;
   readiness(): Readiness;
 }

@@ -142,6 +142,17 @@ export class DatabaseRegistry {
     });
   }
 
+  /**
+   * Replaces the record with this id by `change` applied to its current version, and rewrites the
+   * file. Unlike `replace`, a change made meanwhile by another writer is not lost.
+   */
+  update(id: string, change: (record: DatabaseRecord) => DatabaseRecord): Promise<void> {
+    return this.rewrite((records) => {
+      if (!records.some((existing) => existing.id === id)) throw new Error(`database "${id}" is not in the registry`);
+      return records.map((existing) => (existing.id === id ? change(existing) : existing));
+    });
+  }
+
   /** Removes the record with this id and rewrites the file. */
   remove(id: string): Promise<void> {
     return this.rewrite((records) => records.filter((record) => record.id !== id));

@@ -21,6 +21,16 @@ export interface FullRunContext {
   locks: TableLocks;
   logger: Logger;
   shouldStop(): boolean;
+  /** Called after each drop of a vanished or excluded table, for the audit log. */
+  onTableDropped?: (drop: TableDrop) => void;
+}
+
+export interface TableDrop {
+  databaseId: string;
+  table: string;
+  reason: 'excluded' | 'missing from source';
+  runId: string;
+  trigger: SyncTrigger;
 }
 
 /**
@@ -77,6 +87,7 @@ export async function dropVanishedTables(
       schemaChange: `table dropped: ${reason}`,
     }));
     context.logger.info({ event: 'table.dropped', table, reason }, 'table dropped');
+    context.onTableDropped?.({ databaseId: target.databaseId, table, reason, runId: context.runId, trigger: context.trigger });
   }
 }
 

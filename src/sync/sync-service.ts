@@ -4,7 +4,7 @@ import { DucklingError, errorMessage, isDucklingError } from '../errors/index.js
 import type { Logger } from '../logging/index.js';
 import type { RetryPolicy } from '../source/index.js';
 import { discoverTables } from './discovery.js';
-import { runFullSync } from './full-run.js';
+import { runFullSync, type TableDrop } from './full-run.js';
 import { chooseStrategy, runIncrementalSync, syncTableByStrategy } from './incremental-run.js';
 import { ProgressBoard } from './progress.js';
 import { DatabaseActivity } from './database-activity.js';
@@ -53,11 +53,13 @@ export class SyncService {
   private readonly sourceGuard: SourceGuard;
   private readonly outcomeListeners = new Set<OutcomeListener>();
   private stopping = false;
+  private readonly onTableDropped: ((drop: TableDrop) => void) | undefined;
 
-  constructor(deps: { config: Config; logger: Logger }) {
+  constructor(deps: { config: Config; logger: Logger; onTableDropped?: (drop: TableDrop) => void }) {
     this.config = deps.config;
     this.logger = deps.logger.child({ subsystem: 'sync' });
     this.sourceGuard = new SourceGuard(this.logger);
+    this.onTableDropped = deps.onTableDropped;
   }
 
   /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running. */
@@ -65,7 +67,7 @@ export class SyncService {
     return this.reportOutcome(target.databaseId, this.startRun(target, 'full', options.trigger, (runId, logger) => runFullSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
-      shouldStop: () => this.shouldStop(target.databaseId),
+      shouldStop: () => this.shouldStop(target.databaseId), onTableDropped: this.onTableDropped,
     })));
   }
 
@@ -78,7 +80,7 @@ export class SyncService {
     return this.reportOutcome(target.databaseId, this.startRun(target, 'incremental', options.trigger, (runId, logger) => runIncrementalSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
-      shouldStop: () => this.shouldStop(target.databaseId), retry: this.retryPolicy(),
+      shouldStop: () => this.shouldStop(target.databaseId), onTableDropped: this.onTableDropped, retry: this.retryPolicy(),
     })));
   }
 

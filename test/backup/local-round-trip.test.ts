@@ -86,6 +86,14 @@ test('restore round trip equals manifest', async () => {
 
   const leftovers = (await readdir(server.dataPath)).filter((name) => /pre-restore|restore-journal|\.tmp$/.test(name));
   assert.deepEqual(leftovers, []);
+
+  const audit = await readJson(await server.request('/api/audit?event=restore.completed&limit=1'));
+  assert.equal(audit.events.length, 1);
+  assert.equal(audit.events[0].target, 'default');
+  assert.equal(audit.events[0].outcome, 'success');
+  assert.equal(audit.events[0].detail.backup, backup.name);
+  const created = await readJson(await server.request('/api/audit?event=backup.created&limit=1'));
+  assert.equal(created.events.length, 1);
 });
 
 test('verify lists every local stage', async () => {

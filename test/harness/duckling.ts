@@ -7,6 +7,9 @@ import { createLogger, type Logger } from '../../src/logging/index.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
+export const TEST_ADMIN_USERNAME = 'admin-tester';
+export const TEST_ADMIN_PASSWORD = 'correct-horse-battery-staple-42';
+export const TEST_SESSION_SECRET = 'session-secret-7f3a9c1e5b2d8046af1c3e5d7b9a2c4e';
 
 export interface RunningDuckling {
   duckling: Duckling;
@@ -23,7 +26,12 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'> } = {},
+  options: {
+    dataPath?: string;
+    logger?: Logger;
+    schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'>;
+    attemptGuard?: DucklingOptions['attemptGuard'];
+  } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
@@ -34,6 +42,10 @@ export async function startDuckling(
       NODE_ENV: 'test',
       DUCKLING_API_KEY: TEST_API_KEY,
       DUCKLING_API_KEY_PREVIOUS: TEST_PREVIOUS_KEY,
+      // Without an admin account and a session secret the start fails with fatal security findings.
+      ADMIN_USERNAME: TEST_ADMIN_USERNAME,
+      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      SESSION_SECRET: TEST_SESSION_SECRET,
       DUCKDB_MEMORY_LIMIT: '512MB',
       DUCKDB_THREADS: '2',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -44,7 +56,12 @@ export async function startDuckling(
     { cwd: dataPath },
   );
   const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
-  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule });
+  const duckling = createDuckling(config, {
+    logger,
+    lockRetry: { intervalMs: 100, timeoutMs: 300 },
+    ...options.schedule,
+    ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+  });
   await duckling.start();
   const url = duckling.httpAddress!;
 
