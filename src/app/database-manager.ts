@@ -17,7 +17,8 @@ import { Mutex } from '../replica/index.js';
 import { parseConnectionString, SourceDatabase, type SourceEndpoint } from '../source/index.js';
 import { describeIdentityChange, readRecordedIdentity, recordIdentity, type SyncService } from '../sync/index.js';
 import { describeDatabase, testDatabaseConnections } from './database-views.js';
-import { mergeExcluded, openDatabase, openDatabases, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
+import { databaseRestoringError, type RestorableReplica } from '../backup/index.js';
+import { mergeExcluded, openDatabase, openDatabases, openReplicaWithRetry, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
 import type { ReplicaShare } from './resources.js';
 
 const MAX_NAME_LENGTH = 128;
@@ -38,6 +39,8 @@ export interface DatabaseManagerDeps {
    * deleted database's sync is stopped first.
    */
   syncActivity: Pick<SyncService, 'progress' | 'stopDatabase' | 'resync' | 'releaseSourceHalt' | 'sourceHalt'>;
+  /** Throws 409 while a backup or restore of the database runs, which a removal or source switch must not overlap. */
+  operations?: { assertFree(databaseId: string, operation: 'backup' | 'restore'): void };
   /** Told after a database is added or removed, so its schedule follows the registry. */
   onChange?: { added(databaseId: string): void; removed(databaseId: string): void };
 }
@@ -93,6 +96,53 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     return testDatabaseConnections(this.requireHandle(id), this.logger);
   }
 
+  /**
+   * Returns the database's replica in the form a restore swaps it. `close` lets running queries
+   * finish for up to QUERY_TIMEOUT_MS, interrupts the rest and closes the replica. `open` opens
+   * the file at the same path.
+   */
+  restorableReplica(id: string): RestorableReplica {
+    const record = this.requireRecord(id);
+    const filePath = this.deps.registry.replicaPath(record);
+    return {
+      filePath,
+      beginRestoring: () => this.updateHandle(id, { restoring: true }),
+      endRestoring: () => this.updateHandle(id, { restoring: false }),
+      close: async () => {
+        const replica = this.requireHandle(id).replica;
+        if (!replica) return;
+        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs, () => databaseRestoringError(id));
+        if (interrupted > 0) this.logger.warn({ databaseId: id, interrupted }, 'queries interrupted for a restore');
+        await replica.close();
+        this.updateHandle(id, { replica: null, unavailableReason: 'the replica is being restored from a backup' });
+      },
+      open: async () => {
+        const opened = await openReplicaWithRetry({
+          config: this.deps.config,
+          logger: this.deps.logger.child({ databaseId: id }),
+          componentLogger: this.deps.logger,
+          record,
+          filePath,
+          share: this.share,
+          lockRetry: NO_LOCK_RETRY,
+        });
+        this.updateHandle(id, { replica: opened.replica, unavailableReason: opened.reason });
+        if (!opened.replica) throw new Error(opened.reason ?? `opening ${record.duckdbPath} failed`);
+      },
+    };
+  }
+
+  /** Memory and thread share of one replica, which scratch instances that read backups get too. */
+  get replicaShare(): ReplicaShare {
+    return this.share;
+  }
+
+  /** Replaces fields of a database's handle; handles are immutable, so readers see one state or the other. */
+  private updateHandle(id: string, changes: Partial<DatabaseHandle>): void {
+    const handle = this.handles.get(id);
+    if (handle) this.handles.set(id, { ...handle, ...changes });
+  }
+
   /** Closes every source pool, then every replica; used at shutdown. */
   async closeAll(): Promise<void> {
     for (const handle of this.handles.values()) {
@@ -146,7 +196,10 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       this.parseSource(newConnection);
       next.mysqlConnectionString = newConnection;
     }
-    if (newConnection !== null || options.resync) this.assertNoSync(id);
+    if (newConnection !== null || options.resync) {
+      this.assertNoSync(id);
+      this.deps.operations?.assertFree(id, 'backup');
+    }
 
     const switched = newConnection === null ? null : await this.checkNewSource(handle, newConnection, options.resync);
     try {
@@ -226,6 +279,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
   private async removeNow(id: string, options: { deleteFiles: boolean }): Promise<{ message: string }> {
     const handle = this.requireHandle(id);
     const record = this.requireRecord(id);
+    this.deps.operations?.assertFree(id, 'backup');
 
     this.handles.delete(id);
     this.deps.onChange?.removed(id);

@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../audit/index.js';
 import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
+import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
+import { DucklingError } from '../errors/index.js';
 import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ErrorReporter } from '../observability/sentry.js';
@@ -12,12 +15,13 @@ import { createAuthAttemptGuard, RateLimiter, readRateLimitSettings } from '../r
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { Recovery, SyncScheduler } from '../scheduler/index.js';
-import { SyncService } from '../sync/index.js';
+import { readRecordedIdentity, SyncService } from '../sync/index.js';
 import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { registryKeyRecords } from './database-key-records.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
+import { RestoreAwareSyncService } from './restore-aware-sync.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -42,6 +46,10 @@ export interface DucklingOptions {
   errorReporter?: ErrorReporter;
   /** Charges login attempts and failed credentials; default: the rate limiter's `auth` budget. */
   attemptGuard?: AuthAttemptGuard;
+  /** Scheduled backup period in ms instead of `BACKUP_INTERVAL_HOURS`; tests shorten it. */
+  backupIntervalMs?: number;
+  /** Test-only: the restore step at which the process kills itself with SIGKILL. */
+  restoreCrashAt?: RestoreCrashPoint;
 }
 
 export interface Duckling {
@@ -64,7 +72,43 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
   const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
-  const syncService = new SyncService({ config, logger, onTableDropped: (drop) => auditTableDrop(audit, drop) });
+  const syncService = new RestoreAwareSyncService({
+    config,
+    logger,
+    onTableDropped: (drop) => auditTableDrop(audit, drop),
+    // A restore replaces the file a sync would write, so no run starts while one is in progress.
+    assertCanRun: (databaseId) => {
+      if (backups.guard.current(databaseId) !== 'restore') return;
+      throw new DucklingError('DUCKLING_BACKUP_IN_PROGRESS', { operation: 'restore', db: databaseId });
+    },
+  });
+  const backups: BackupService = new BackupService({
+    databases: directory,
+    restorableReplica: (id) => requireDatabases().restorableReplica(id),
+    recordedIdentity: readRecordedIdentity,
+    syncActivity: syncService,
+    backupRoot: config.backup.path,
+    retentionDays: config.backup.retentionDays,
+    scratchSettings: (id, name) => ({
+      tempDirectory: path.join(config.duckdb.tempDirectory, id, `verify-${name}`),
+      memoryLimitBytes: requireDatabases().replicaShare.memoryLimitBytes,
+      threads: requireDatabases().replicaShare.threads,
+    }),
+    ducklingVersion: DUCKLING_VERSION,
+    logger,
+    audit,
+    restoreCrashAt: options.restoreCrashAt ?? null,
+  });
+  const backupScheduler = new BackupScheduler({
+    databases: directory,
+    backups,
+    intervalMs: options.backupIntervalMs ?? config.backup.intervalHours * 3_600_000,
+    logger,
+  });
+  const requireDatabases = (): DatabaseManager => {
+    if (!databases) throw new DucklingError('DUCKLING_NOT_READY', { detail: 'the databases are not open yet' });
+    return databases;
+  };
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
   const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
@@ -101,7 +145,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   let stopping: Promise<void> | null = null;
 
   const readiness = (): Readiness => {
-    if (phase === 'running') return { ready: true, reasons: [] };
+    if (phase === 'running') {
+      const restoring = directory.list().filter((handle) => handle.restoring).map((handle) => `restoring database "${handle.id}"`);
+      return { ready: restoring.length === 0, reasons: restoring };
+    }
     if (phase === 'stopping' || phase === 'stopped') return { ready: false, reasons: ['shutting down'] };
     return { ready: false, reasons: ['starting'] };
   };
@@ -121,6 +168,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         registry,
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
+        operations: backups.guard,
         onChange: {
           added: (id) => scheduler.add(id),
           removed: (id) => {
@@ -153,6 +201,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
+        backups,
         audit,
         automation: {
           get isRunning() {
@@ -175,6 +224,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       // Scheduled runs start only once the API that reports them is up.
       if (config.sync.autoStart) scheduler.start();
       health.start();
+      if (config.backup.autoBackup) backupScheduler.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
       await stop();
@@ -197,8 +247,13 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     scheduler.stop();
     await health.stop();
     recovery.close();
+    await backupScheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
+    // A restore still running would reopen its replica after the databases close.
+    await withTimeout(backups.guard.whenIdle(), SYNC_STOP_TIMEOUT_MS, () =>
+      logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'backups or restores still running at shutdown'),
+    );
     await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),

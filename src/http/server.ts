@@ -18,6 +18,7 @@ import { loginRoutes, sessionRoutes } from './routes/auth.js';
 import { ticketRoutes } from './routes/auth-tickets.js';
 import { keyRoutes } from './routes/keys.js';
 import { automationRoutes } from './routes/automation.js';
+import { backupAutomationRoutes, backupRoutes } from './routes/backups.js';
 import { databaseRoutes } from './routes/databases.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { healthRoutes } from './routes/health.js';
@@ -111,8 +112,10 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     await app.register(tableRoutes, { prefix, deps });
     await app.register(queryRoutes, { prefix, deps });
     await app.register(automationRoutes, { prefix, deps });
+    await app.register(backupAutomationRoutes, { prefix, deps });
     await app.register(loginRoutes, { prefix, deps });
   }
+  await app.register(backupRoutes, { prefix: '/api', deps });
   await app.register(sessionRoutes, { prefix: '/api', deps });
   await app.register(ticketRoutes, { prefix: '/api', deps });
   await app.register(keyRoutes, { prefix: '/api', deps });

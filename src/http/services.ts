@@ -5,6 +5,7 @@
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { AuthServices } from '../auth/index.js';
+import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ErrorReporter } from '../observability/sentry.js';
@@ -44,6 +45,8 @@ export interface DatabaseHandle {
   readonly sourceError: Error | null;
   /** The record's incremental settings (`sync.watermarkColumns`, `appendOnlyTables`, `lookbackSeconds`). */
   readonly syncOptions?: DatabaseSyncOptions;
+  /** True while a restore swaps the replica file; requests then get 503 DUCKLING_DATABASE_RESTORING. */
+  readonly restoring?: boolean;
 }
 
 export interface DatabaseDirectory {
@@ -139,6 +142,9 @@ export interface AutomationPort {
   describeRecovery(databaseId: string): RecoveryView;
 }
 
+/** What the backup routes call on the backup service. */
+export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
+
 export interface Readiness {
   ready: boolean;
   reasons: string[];
@@ -157,6 +163,8 @@ export interface HttpDependencies {
   tables: TablePort;
   health: HealthPort;
   automation: AutomationPort;
+  /** Local backups, verification and restores; the S3 side registers its parts on it. */
+  backups: BackupPort;
   audit: AuditLog;
   /** Charges every route with a rate-limit category; also backs the authentication-attempt guard. */
   rateLimiter: RateLimiter;

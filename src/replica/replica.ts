@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, version as duckdbLibraryVersion } from '@duckdb/node-api';
 import type { Logger } from '../logging/index.js';
 import { DucklingError } from '../errors/index.js';
+import { LoadGate } from './load-gate.js';
 import { Mutex } from './mutex.js';
 import { dropOrphanStagingTables, migrateInternalSchema } from './internal-schema.js';
 import {
@@ -35,7 +36,13 @@ export class Replica {
   private readonly waitingReaders: Array<(connection: DuckDBConnection) => void> = [];
   private readerCount = 0;
   private readonly writerMutex = new Mutex();
+  private readonly borrowedReaders = new Set<DuckDBConnection>();
+  private draining = false;
+  /** Error for new work once draining started; the default says the replica is closed. */
+  private rejection: (() => Error) | null = null;
   private closed = false;
+  /** Pauses the writes of loads on their own connections while a backup copies the file. */
+  readonly loadGate = new LoadGate();
 
   private constructor(
     readonly databaseId: string,
@@ -80,12 +87,14 @@ export class Replica {
   async acquireReader(): Promise<ReaderLease> {
     this.assertOpen();
     const connection = await this.takeReader();
+    this.borrowedReaders.add(connection);
     let released = false;
     return {
       connection,
       release: () => {
         if (released) return;
         released = true;
+        this.borrowedReaders.delete(connection);
         this.returnReader(connection);
       },
     };
@@ -107,6 +116,25 @@ export class Replica {
     const connection = await this.instance.connect();
     await assertUtc(connection);
     return connection;
+  }
+
+  /**
+   * Stops lending reader connections and waits up to `timeoutMs` for the borrowed ones to come
+   * back, then interrupts the queries still running on them. Used before the replica closes for a
+   * restore. Returns how many queries were interrupted. From now on new work gets the error
+   * `rejection` builds.
+   */
+  async drainReaders(timeoutMs: number, rejection: (() => Error) | null = null, pollMs = 50): Promise<number> {
+    this.draining = true;
+    this.rejection = rejection;
+    const deadline = Date.now() + timeoutMs;
+    while (this.borrowedReaders.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    const interrupted = this.borrowedReaders.size;
+    for (const connection of this.borrowedReaders) connection.interrupt();
+    while (this.borrowedReaders.size > 0) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    return interrupted;
   }
 
   /** Checkpoints and closes every connection and the instance. */
@@ -158,7 +186,8 @@ export class Replica {
   }
 
   private assertOpen(): void {
-    if (this.closed) {
+    if (this.closed || this.draining) {
+      if (this.rejection) throw this.rejection();
       throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: this.databaseId, detail: 'the replica is closed' });
     }
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import { databaseRestoringError } from '../../backup/index.js';
 import { DucklingError } from '../../errors/index.js';
 import type { Replica } from '../../replica/index.js';
 import type { SyncTarget } from '../../sync/types.js';
@@ -53,6 +54,9 @@ export function requireReplica(request: FastifyRequest): { handle: DatabaseHandl
   const handle = request.database;
   if (!handle) {
     throw new DucklingError('DUCKLING_INTERNAL', { detail: `route ${request.routeOptions.url} is not declared databaseScoped` });
+  }
+  if (handle.restoring) {
+    throw databaseRestoringError(handle.id);
   }
   if (!handle.replica) {
     throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: handle.id, detail: handle.unavailableReason ?? 'it is not open' });
