@@ -8,6 +8,7 @@ import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
+import { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
@@ -100,6 +101,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         tables: tableService,
         health,
         automation: scheduler,
+        s3Settings: new S3SettingsService({ registry, logger }),
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });

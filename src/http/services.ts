@@ -24,6 +24,7 @@ import type {
   TableSyncResult,
 } from '../sync/types.js';
 import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
+import type { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 
 /** One configured database as the routes see it. */
 export interface DatabaseHandle {
@@ -124,6 +125,9 @@ export interface AutomationPort {
   describe(databaseId: string): ScheduleView;
 }
 
+/** The `s3` block of each database behind `/api/databases/:id/s3`. */
+export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
+
 export interface Readiness {
   ready: boolean;
   reasons: string[];
@@ -142,5 +146,6 @@ export interface HttpDependencies {
   tables: TablePort;
   health: HealthPort;
   automation: AutomationPort;
+  s3Settings: S3SettingsPort;
   readiness(): Readiness;
 }

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
-/** Where and as whom Duckling reaches one database's bucket; secrets in clear, as held in memory. */
+/** Bucket, endpoint and credentials of one database's S3 target, with the secret in clear as held in memory. */
 export interface S3Connection {
   bucket: string;
   region: string;
