@@ -17,7 +17,8 @@ import { Mutex } from '../replica/index.js';
 import { parseConnectionString, SourceDatabase, type SourceEndpoint } from '../source/index.js';
 import type { SyncProgress } from '../sync/types.js';
 import { describeDatabase, testDatabaseConnections } from './database-views.js';
-import { mergeExcluded, openDatabase, openDatabases, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
+import type { RestorableReplica } from '../backup/index.js';
+import { mergeExcluded, openDatabase, openDatabases, openReplicaWithRetry, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
 import type { ReplicaShare } from './resources.js';
 import { clearSourceState, describeIdentityChange, readRecordedIdentity, recordIdentity } from './source-identity.js';
 
@@ -86,6 +87,52 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
 
   async testConnection(id: string): Promise<ConnectionTestResult> {
     return testDatabaseConnections(this.requireHandle(id), this.logger);
+  }
+
+  /**
+   * The replica of a database as a restore swaps it: `close` lets running queries finish for up to
+   * QUERY_TIMEOUT_MS, interrupts the rest and closes it; `open` opens the file at the same path.
+   */
+  restorableReplica(id: string): RestorableReplica {
+    const record = this.requireRecord(id);
+    const filePath = this.deps.registry.replicaPath(record);
+    return {
+      filePath,
+      beginRestoring: () => this.updateHandle(id, { restoring: true }),
+      endRestoring: () => this.updateHandle(id, { restoring: false }),
+      close: async () => {
+        const replica = this.requireHandle(id).replica;
+        if (!replica) return;
+        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs);
+        if (interrupted > 0) this.logger.warn({ databaseId: id, interrupted }, 'queries interrupted for a restore');
+        await replica.close();
+        this.updateHandle(id, { replica: null, unavailableReason: 'the replica is being restored from a backup' });
+      },
+      open: async () => {
+        const opened = await openReplicaWithRetry({
+          config: this.deps.config,
+          logger: this.deps.logger.child({ databaseId: id }),
+          componentLogger: this.deps.logger,
+          record,
+          filePath,
+          share: this.share,
+          lockRetry: NO_LOCK_RETRY,
+        });
+        this.updateHandle(id, { replica: opened.replica, unavailableReason: opened.reason });
+        if (!opened.replica) throw new Error(opened.reason ?? `opening ${record.duckdbPath} failed`);
+      },
+    };
+  }
+
+  /** Memory and thread share of one replica, which scratch instances that read backups get too. */
+  get replicaShare(): ReplicaShare {
+    return this.share;
+  }
+
+  /** Replaces fields of a database's handle; handles are immutable, so readers see one state or the other. */
+  private updateHandle(id: string, changes: Partial<DatabaseHandle>): void {
+    const handle = this.handles.get(id);
+    if (handle) this.handles.set(id, { ...handle, ...changes });
   }
 
   /** Closes every source pool, then every replica; used at shutdown. */

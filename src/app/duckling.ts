@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
+import { DucklingError } from '../errors/index.js';
 import { createHttpServer, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import { QueryService } from '../query/query-service.js';
@@ -12,6 +15,7 @@ import { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { IdentityRecordingSyncService } from './identity-recording-sync.js';
+import { readRecordedIdentity } from './source-identity.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -28,6 +32,10 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Scheduled backup period in ms instead of `BACKUP_INTERVAL_HOURS`; tests shorten it. */
+  backupIntervalMs?: number;
+  /** Test-only: the restore step at which the process kills itself with SIGKILL. */
+  restoreCrashAt?: RestoreCrashPoint;
 }
 
 export interface Duckling {
@@ -49,7 +57,41 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
-  const syncService = new IdentityRecordingSyncService({ config, logger });
+  const syncService = new IdentityRecordingSyncService({
+    config,
+    logger,
+    // A restore replaces the file a sync would write, so no run starts while one is in progress.
+    assertCanRun: (databaseId) => {
+      if (backups.guard.current(databaseId) !== 'restore') return;
+      throw new DucklingError('DUCKLING_BACKUP_IN_PROGRESS', { operation: 'restore', db: databaseId });
+    },
+  });
+  const backups: BackupService = new BackupService({
+    databases: directory,
+    restorableReplica: (id) => requireDatabases().restorableReplica(id),
+    recordedIdentity: readRecordedIdentity,
+    syncActivity: syncService,
+    backupRoot: config.backup.path,
+    retentionDays: config.backup.retentionDays,
+    scratchSettings: (id, name) => ({
+      tempDirectory: path.join(config.duckdb.tempDirectory, id, `verify-${name}`),
+      memoryLimitBytes: requireDatabases().replicaShare.memoryLimitBytes,
+      threads: requireDatabases().replicaShare.threads,
+    }),
+    ducklingVersion: DUCKLING_VERSION,
+    logger,
+    restoreCrashAt: options.restoreCrashAt ?? null,
+  });
+  const backupScheduler = new BackupScheduler({
+    databases: directory,
+    backups,
+    intervalMs: options.backupIntervalMs ?? config.backup.intervalHours * 3_600_000,
+    logger,
+  });
+  const requireDatabases = (): DatabaseManager => {
+    if (!databases) throw new DucklingError('DUCKLING_NOT_READY', { detail: 'the databases are not open yet' });
+    return databases;
+  };
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
   const health = new HealthMonitor(directory, logger);
@@ -68,7 +110,10 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   let stopping: Promise<void> | null = null;
 
   const readiness = (): Readiness => {
-    if (phase === 'running') return { ready: true, reasons: [] };
+    if (phase === 'running') {
+      const restoring = directory.list().filter((handle) => handle.restoring).map((handle) => `restoring database "${handle.id}"`);
+      return { ready: restoring.length === 0, reasons: restoring };
+    }
     if (phase === 'stopping' || phase === 'stopped') return { ready: false, reasons: ['shutting down'] };
     return { ready: false, reasons: ['starting'] };
   };
@@ -102,12 +147,14 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         health,
         automation: scheduler,
         s3Settings: new S3SettingsService({ registry, logger }),
+        backups,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
       httpAddress = formatAddress(server.server.address() as AddressInfo);
       // Scheduled runs start only once the API that reports them is up.
       if (config.sync.autoStart) scheduler.start();
+      if (config.backup.autoBackup) backupScheduler.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
       await stop();
@@ -128,6 +175,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
 
     // No scheduled run may start while the rest shuts down.
     scheduler.stop();
+    await backupScheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>

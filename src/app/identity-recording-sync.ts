@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/index.js';
 import { SyncService } from '../sync/index.js';
-import type { FullRunOptions, SyncRunHandle, SyncTarget, TableSyncOptions, TableSyncResult } from '../sync/types.js';
+import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
+import type { FullRunOptions, IncrementalRunOptions, SyncRunHandle, SyncTarget, TableSyncOptions, TableSyncResult } from '../sync/types.js';
 import { readRecordedIdentity, recordIdentity } from './source-identity.js';
 
 /**
@@ -14,13 +15,27 @@ import { readRecordedIdentity, recordIdentity } from './source-identity.js';
  */
 export class IdentityRecordingSyncService extends SyncService {
   private readonly identityLogger: Logger;
+  private readonly assertCanRun: (databaseId: string) => void;
 
-  constructor(deps: ConstructorParameters<typeof SyncService>[0]) {
+  /** `assertCanRun` throws when a run of the database must not start now (a restore replaces its file). */
+  constructor(deps: ConstructorParameters<typeof SyncService>[0] & { assertCanRun?: (databaseId: string) => void }) {
     super(deps);
     this.identityLogger = deps.logger.child({ subsystem: 'sync' });
+    this.assertCanRun = deps.assertCanRun ?? (() => undefined);
+  }
+
+  override startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle {
+    this.assertCanRun(target.databaseId);
+    return super.startIncrementalRun(target, options);
+  }
+
+  override startReconcileRun(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> } {
+    this.assertCanRun(target.databaseId);
+    return super.startReconcileRun(target, options);
   }
 
   override startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle {
+    this.assertCanRun(target.databaseId);
     const run = super.startFullRun(target, options);
     const completion = run.completion.then(async (stats) => {
       await this.record(target, true);
@@ -32,6 +47,7 @@ export class IdentityRecordingSyncService extends SyncService {
   }
 
   override async syncTable(target: SyncTarget, table: string, options: TableSyncOptions): Promise<TableSyncResult> {
+    this.assertCanRun(target.databaseId);
     const result = await super.syncTable(target, table, options);
     if (result.status === 'success') await this.record(target, false);
     return result;

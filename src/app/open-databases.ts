@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { recoverUnfinishedRestore } from '../backup/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { DatabaseHandle } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -52,7 +53,7 @@ export async function openDatabase(deps: {
   // parent; a second binding would print the key twice.
   const logger = deps.logger.child({ databaseId: record.id });
   const filePath = deps.registry.replicaPath(record);
-  const opened = await openReplicaWithRetry({ ...deps, logger, componentLogger: deps.logger, filePath });
+  const opened = await openRecoveredReplica({ ...deps, logger, componentLogger: deps.logger, filePath });
   const source = createSource(deps.config, deps.logger, logger, record);
   return {
     id: record.id,
@@ -66,7 +67,7 @@ export async function openDatabase(deps: {
   };
 }
 
-async function openReplicaWithRetry(options: {
+export interface ReplicaOpenOptions {
   config: Config;
   logger: Logger;
   componentLogger: Logger;
@@ -74,7 +75,38 @@ async function openReplicaWithRetry(options: {
   filePath: string;
   share: ReplicaShare;
   lockRetry: LockRetryPolicy;
-}): Promise<{ replica: Replica | null; reason: string | null }> {
+}
+
+/**
+ * Resolves an unfinished restore of the replica file first, then opens it. A restored file that
+ * does not open is replaced by the previous one, which is then opened instead.
+ */
+async function openRecoveredReplica(options: ReplicaOpenOptions): Promise<{ replica: Replica | null; reason: string | null }> {
+  const { logger, filePath } = options;
+  let plan;
+  try {
+    plan = await recoverUnfinishedRestore(filePath, logger);
+  } catch (error) {
+    logger.error({ err: error, file: filePath }, 'resolving an unfinished restore failed; database marked unavailable');
+    return { replica: null, reason: `resolving an unfinished restore of ${path.basename(filePath)} failed: ${errorMessage(error)}` };
+  }
+  if (plan.kind === 'unavailable') {
+    logger.error({ file: filePath, reason: plan.reason }, 'replica file missing after an unfinished restore; database marked unavailable');
+    return { replica: null, reason: plan.reason };
+  }
+
+  const opened = await openReplicaWithRetry(options);
+  if (plan.kind !== 'open-restored') return opened;
+  if (opened.replica) {
+    await plan.commit();
+    return opened;
+  }
+  await plan.rollback();
+  return openReplicaWithRetry(options);
+}
+
+/** Opens a replica file, retrying while another process holds its lock; returns the reason on failure. */
+export async function openReplicaWithRetry(options: ReplicaOpenOptions): Promise<{ replica: Replica | null; reason: string | null }> {
   const { config, logger, componentLogger, record, filePath, share, lockRetry } = options;
   const deadline = Date.now() + lockRetry.timeoutMs;
   for (let attempt = 1; ; attempt += 1) {

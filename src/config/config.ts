@@ -64,6 +64,14 @@ export interface Config {
     maxRows: number;
     streamMaxRows: number;
   };
+  backup: {
+    /** Scheduled local backups. */
+    autoBackup: boolean;
+    intervalHours: number;
+    retentionDays: number;
+    /** Absolute local backup root. */
+    path: string;
+  };
   logLevel: string;
   logsDir: string | null;
   /** Every variable after parsing, keyed by name, for the few readers that need one not typed above. */
@@ -179,6 +187,12 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       queueMax: get('QUERY_QUEUE_MAX'),
       maxRows: get('QUERY_MAX_ROWS'),
       streamMaxRows: get('QUERY_STREAM_MAX_ROWS'),
+    },
+    backup: {
+      autoBackup: get('AUTO_BACKUP'),
+      intervalHours: get('BACKUP_INTERVAL_HOURS'),
+      retentionDays: get('BACKUP_RETENTION_DAYS'),
+      path: path.resolve(dataPath, optional('BACKUP_PATH') ?? 'backups'),
     },
     logLevel: get('LOG_LEVEL'),
     logsDir: optional('LOGS_DIR'),

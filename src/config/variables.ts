@@ -48,6 +48,7 @@ const IN_EFFECT = new Set([
   'MAX_CONCURRENT_QUERIES', 'QUERY_TIMEOUT_MS', 'QUERY_STREAM_TIMEOUT_MS', 'QUERY_QUEUE_MAX', 'QUERY_MAX_ROWS',
   'QUERY_STREAM_MAX_ROWS',
   'LOG_LEVEL', 'LOGS_DIR', 'DUCKLING_URL',
+  'AUTO_BACKUP', 'BACKUP_INTERVAL_HOURS', 'BACKUP_RETENTION_DAYS', 'BACKUP_PATH',
 ]);
 
 function group(name: string, rows: Array<[string, VariableKind, string, string]>): VariableSpec[] {
@@ -192,9 +193,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     ['QUERY_STREAM_MAX_ROWS', int(1), '10000000', 'Row cap of NDJSON and CSV results'],
   ]),
   ...group('Backups', [
-    ['AUTO_BACKUP', bool, 'true', 'Scheduled local backups'],
+    ['AUTO_BACKUP', bool, 'true', 'Scheduled local backups of every database; the first one period after start'],
     ['BACKUP_INTERVAL_HOURS', int(1), '24', 'Backup period in hours'],
-    ['BACKUP_RETENTION_DAYS', int(1), '7', 'Local retention of complete backups in days'],
+    ['BACKUP_RETENTION_DAYS', int(1), '7', 'Local retention of complete backups in days; the newest complete backup is always kept'],
     ['BACKUP_PATH', str, '', 'Local backup root; default DATA_PATH/backups'],
     ['BACKUP_DRILL_INTERVAL_HOURS', int(0), '0', 'Restore drills of the newest backup; 0 disables them'],
   ]),

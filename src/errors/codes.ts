@@ -58,6 +58,30 @@ export const ERROR_CODES = {
     status: 504,
     template: 'Query exceeded the timeout of {timeoutMs} ms and was interrupted; narrow the query or raise timeoutMs (at most QUERY_TIMEOUT_MS)',
   },
+  // Backups and restores.
+  DUCKLING_BACKUP_NOT_FOUND: { status: 404, template: 'Backup "{name}" of database "{db}" not found{hint}' },
+  DUCKLING_BACKUP_IN_PROGRESS: {
+    status: 409,
+    template: 'A {operation} of database "{db}" is already running; retry when it finishes',
+  },
+  DUCKLING_BACKUP_INTEGRITY_FAILED: {
+    status: 422,
+    template: 'Backup "{name}" failed verification, so nothing was restored and the live replica is unchanged; POST /api/backups/verify lists each check and the server log has the details',
+  },
+  DUCKLING_BACKUP_OTHER_DATABASE: {
+    status: 422,
+    template: 'Backup "{name}" belongs to another database or source ({detail}); nothing was restored. Restore one of database "{db}", or set allowCrossDatabase to restore it anyway',
+  },
+  DUCKLING_BACKUP_KEY_UNKNOWN: {
+    status: 422,
+    template: 'Backup "{name}" is encrypted with the key of fingerprint {fingerprint}, which neither the current key nor the keyring of database "{db}" contains; add that key to restore it',
+  },
+  DUCKLING_BACKUP_FAILED: { status: 500, template: 'Backup of database "{db}" failed: {detail}' },
+  DUCKLING_RESTORE_FAILED: { status: 500, template: 'Restore of database "{db}" failed: {detail}; the previous replica is back in place' },
+  DUCKLING_DATABASE_RESTORING: {
+    status: 503,
+    template: 'Database "{db}" is being restored from a backup; retry in a few seconds',
+  },
 } as const satisfies Record<string, { status: number; template: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@ import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
 import { automationRoutes } from './routes/automation.js';
+import { backupAutomationRoutes, backupRoutes } from './routes/backups.js';
 import { databaseRoutes } from './routes/databases.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { healthRoutes } from './routes/health.js';
@@ -82,7 +83,9 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     await app.register(tableRoutes, { prefix, deps });
     await app.register(queryRoutes, { prefix, deps });
     await app.register(automationRoutes, { prefix, deps });
+    await app.register(backupAutomationRoutes, { prefix, deps });
   }
+  await app.register(backupRoutes, { prefix: '/api', deps });
   await app.register(syncLogRoutes, { prefix: '/api', deps });
   await app.register(validationRoutes, { deps });
   await app.register(databaseRoutes, { prefix: '/api', deps });

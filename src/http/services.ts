@@ -3,6 +3,7 @@
  * services. Routes see only these shapes, so they hold no SQL.
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
+import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import type { QueryService } from '../query/query-service.js';
@@ -40,6 +41,8 @@ export interface DatabaseHandle {
   readonly sourceError: Error | null;
   /** The record's incremental settings (`sync.watermarkColumns`, `appendOnlyTables`, `lookbackSeconds`). */
   readonly syncOptions?: DatabaseSyncOptions;
+  /** True while a restore swaps the replica file; requests then get 503 DUCKLING_DATABASE_RESTORING. */
+  readonly restoring?: boolean;
 }
 
 export interface DatabaseDirectory {
@@ -127,6 +130,8 @@ export interface AutomationPort {
 
 /** The `s3` block of each database behind `/api/databases/:id/s3`. */
 export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
+/** What the backup routes call on the backup service. */
+export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
 
 export interface Readiness {
   ready: boolean;
@@ -147,5 +152,7 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   s3Settings: S3SettingsPort;
+  /** Local backups, verification and restores; the S3 side registers its parts on it. */
+  backups: BackupPort;
   readiness(): Readiness;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, version as duckdbLibraryVersion } from '@duckdb/node-api';
 import type { Logger } from '../logging/index.js';
 import { DucklingError } from '../errors/index.js';
+import { LoadGate } from './load-gate.js';
 import { Mutex } from './mutex.js';
 import { dropOrphanStagingTables, migrateInternalSchema } from './internal-schema.js';
 import {
@@ -35,7 +36,11 @@ export class Replica {
   private readonly waitingReaders: Array<(connection: DuckDBConnection) => void> = [];
   private readerCount = 0;
   private readonly writerMutex = new Mutex();
+  private readonly borrowedReaders = new Set<DuckDBConnection>();
+  private draining = false;
   private closed = false;
+  /** Pauses the writes of loads on their own connections while a backup copies the file. */
+  readonly loadGate = new LoadGate();
 
   private constructor(
     readonly databaseId: string,
@@ -80,12 +85,14 @@ export class Replica {
   async acquireReader(): Promise<ReaderLease> {
     this.assertOpen();
     const connection = await this.takeReader();
+    this.borrowedReaders.add(connection);
     let released = false;
     return {
       connection,
       release: () => {
         if (released) return;
         released = true;
+        this.borrowedReaders.delete(connection);
         this.returnReader(connection);
       },
     };
@@ -107,6 +114,23 @@ export class Replica {
     const connection = await this.instance.connect();
     await assertUtc(connection);
     return connection;
+  }
+
+  /**
+   * Stops lending reader connections and waits up to `timeoutMs` for the borrowed ones to come
+   * back, then interrupts the queries still running on them. Used before the replica closes for a
+   * restore. Returns how many queries were interrupted.
+   */
+  async drainReaders(timeoutMs: number, pollMs = 50): Promise<number> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.borrowedReaders.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    const interrupted = this.borrowedReaders.size;
+    for (const connection of this.borrowedReaders) connection.interrupt();
+    while (this.borrowedReaders.size > 0) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    return interrupted;
   }
 
   /** Checkpoints and closes every connection and the instance. */
@@ -158,7 +182,7 @@ export class Replica {
   }
 
   private assertOpen(): void {
-    if (this.closed) {
+    if (this.closed || this.draining) {
       throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: this.databaseId, detail: 'the replica is closed' });
     }
   }

@@ -238,9 +238,9 @@ class ChangeReader {
     // TODO(sync): an Appender failure other than a value conversion fails the table here, where a
     // full load retries through InsertSink — the same retry would need staging recreated and the page re-read.
     const name = stagingTableName(this.job.table.name);
-    await createStagingTable(this.connection, name, this.job.plan);
+    await this.job.replica.loadGate.run(() => createStagingTable(this.connection, name, this.job.plan));
     this.stagingTable = name;
-    this.sink = await AppenderSink.create(this.connection, name, this.job.plan, this.nulls);
+    this.sink = await AppenderSink.create(this.connection, name, this.job.plan, this.nulls, this.job.replica.loadGate);
     return this.sink;
   }
 

@@ -1,5 +1,5 @@
 import { DuckDBDataChunk, DuckDBVector, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { quoteIdentifier } from '../replica/index.js';
+import { quoteIdentifier, type LoadGate } from '../replica/index.js';
 import { NULLED, ValueConversionError, type ColumnPlan, type TablePlan } from '../catalog/index.js';
 
 /**
@@ -56,6 +56,9 @@ export class RowConversionError extends Error {
   }
 }
 
+/** Runs a sink's write directly when no gate is given. */
+const UNGATED = { run: <T>(write: () => Promise<T>): Promise<T> => write() };
+
 /**
  * Fast path: DuckDB's Appender on the load connection, fed one DataChunk per 2,048 rows. The
  * rows are converted column by column into what each vector stores (numbers, bigints, scaled
@@ -71,9 +74,21 @@ export class AppenderSink implements RowSink {
     private readonly chunk: DuckDBDataChunk,
     private readonly plan: TablePlan,
     private readonly nulls: NullCounter,
+    private readonly gate: Pick<LoadGate, 'run'>,
   ) {}
 
-  static async create(connection: DuckDBConnection, staging: string, plan: TablePlan, nulls: NullCounter): Promise<AppenderSink> {
+  /**
+   * `gate` holds each flush while a backup copies the replica.
+   * NOTE: DuckDB's Appender also flushes by itself once it buffers 204,800 rows (DuckDB 1.5), which
+   * no gate sees, so flush intervals above that let a load write during a backup's copy.
+   */
+  static async create(
+    connection: DuckDBConnection,
+    staging: string,
+    plan: TablePlan,
+    nulls: NullCounter,
+    gate: Pick<LoadGate, 'run'> = UNGATED,
+  ): Promise<AppenderSink> {
     try {
       const appender = await connection.createAppender(staging, 'main');
       if (appender.columnCount !== plan.columns.length) {
@@ -82,7 +97,7 @@ export class AppenderSink implements RowSink {
       }
       // The chunk takes the staging table's own column types, so the Appender never casts it.
       const types = Array.from({ length: appender.columnCount }, (_, index) => appender.columnType(index));
-      return new AppenderSink(appender, DuckDBDataChunk.create(types), plan, nulls);
+      return new AppenderSink(appender, DuckDBDataChunk.create(types), plan, nulls, gate);
     } catch (error) {
       throw new SinkFailure('appender', error);
     }
@@ -99,12 +114,14 @@ export class AppenderSink implements RowSink {
   }
 
   async flush(): Promise<void> {
-    this.appendChunk();
-    try {
-      this.appender.flushSync();
-    } catch (error) {
-      throw new SinkFailure('appender', error);
-    }
+    await this.gate.run(async () => {
+      this.appendChunk();
+      try {
+        this.appender.flushSync();
+      } catch (error) {
+        throw new SinkFailure('appender', error);
+      }
+    });
   }
 
   close(): void {
@@ -169,6 +186,8 @@ export class InsertSink implements RowSink {
     private readonly plan: TablePlan,
     private readonly nulls: NullCounter,
     private readonly batchSize: number,
+    /** Holds each INSERT while a backup copies the replica. */
+    private readonly gate: Pick<LoadGate, 'run'> = UNGATED,
   ) {
     const types = plan.columns.map((column) => column.duckdbType);
     this.rowPlaceholder = (base) => `(${types.map((type, index) => `CAST($${base + index + 1} AS ${type})`).join(', ')})`;
@@ -195,7 +214,8 @@ export class InsertSink implements RowSink {
     this.pending = [];
     this.pendingRows = 0;
     try {
-      await this.connection.run(`INSERT INTO main.${quoteIdentifier(this.staging)} (${names}) VALUES ${rows.join(', ')}`, values);
+      const sql = `INSERT INTO main.${quoteIdentifier(this.staging)} (${names}) VALUES ${rows.join(', ')}`;
+      await this.gate.run(() => this.connection.run(sql, values));
     } catch (error) {
       throw new SinkFailure('insert', error);
     }

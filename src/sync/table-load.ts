@@ -61,17 +61,17 @@ export async function loadTable(context: LoadContext, start: LoadStart, sinkKind
     const session = { ...start.session };
     if (start.kind === 'fresh') {
       session.snapshotPosition = snapshot.position;
-      await createStagingTable(connection, session.stagingTable, context.plan);
+      await context.replica.loadGate.run(() => createStagingTable(connection, session.stagingTable, context.plan));
       await context.replica.withWriter((writer) => saveSession(writer, session));
     } else {
-      await deleteRowsAfterCursor(connection, context.plan, session);
+      await context.replica.loadGate.run(() => deleteRowsAfterCursor(connection, context.plan, session));
       session.rowsLoaded = await countRows(connection, session.stagingTable);
     }
 
     const nullCounter = new NullCounter(session.nulledDetail);
     sink = sinkKind === 'appender'
-      ? await AppenderSink.create(connection, session.stagingTable, context.plan, nullCounter)
-      : new InsertSink(connection, session.stagingTable, context.plan, nullCounter, context.insertBatchSize);
+      ? await AppenderSink.create(connection, session.stagingTable, context.plan, nullCounter, context.replica.loadGate)
+      : new InsertSink(connection, session.stagingTable, context.plan, nullCounter, context.insertBatchSize, context.replica.loadGate);
     const stream = new LoadStream(context, snapshot, sink, session, nullCounter);
     await stream.run();
     return { session: stream.session, rowsRead: stream.rowsRead };

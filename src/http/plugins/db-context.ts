@@ -11,6 +11,9 @@ export interface DbContextOptions {
 
 export const DEFAULT_DATABASE_ID = 'default';
 
+/** `Retry-After` of requests that arrive while their database is being restored. */
+const RESTORING_RETRY_AFTER_SEC = 5;
+
 /**
  * Resolves `?db=` (default `default`) on routes that declare `databaseScoped` and puts the
  * database on `request.database`. Runs after authentication, so unauthenticated callers cannot
@@ -53,6 +56,9 @@ export function requireReplica(request: FastifyRequest): { handle: DatabaseHandl
   const handle = request.database;
   if (!handle) {
     throw new DucklingError('DUCKLING_INTERNAL', { detail: `route ${request.routeOptions.url} is not declared databaseScoped` });
+  }
+  if (handle.restoring) {
+    throw new DucklingError('DUCKLING_DATABASE_RESTORING', { db: handle.id }, { headers: { 'retry-after': String(RESTORING_RETRY_AFTER_SEC) } });
   }
   if (!handle.replica) {
     throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: handle.id, detail: handle.unavailableReason ?? 'it is not open' });
