@@ -11,6 +11,7 @@ import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { SyncScheduler } from '../scheduler/index.js';
+import { S3BackupService } from '../backup/s3/s3-backup-service.js';
 import { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -36,6 +37,8 @@ export interface DucklingOptions {
   backupIntervalMs?: number;
   /** Test-only: the restore step at which the process kills itself with SIGKILL. */
   restoreCrashAt?: RestoreCrashPoint;
+  /** Keys per S3 listing page instead of 1000; tests lower it to cross pages. */
+  s3ListPageSize?: number;
 }
 
 export interface Duckling {
@@ -134,6 +137,11 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
       });
 
+      const s3StoreOptions = options.s3ListPageSize !== undefined ? { listPageSize: options.s3ListPageSize } : {};
+      const s3Settings = new S3SettingsService({ registry, logger, storeOptions: s3StoreOptions });
+      const s3Backups = new S3BackupService({ backups, settings: s3Settings, logger, storeOptions: s3StoreOptions });
+      s3Backups.register();
+
       server = await createHttpServer({
         config,
         logger,
@@ -146,7 +154,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         tables: tableService,
         health,
         automation: scheduler,
-        s3Settings: new S3SettingsService({ registry, logger }),
+        s3Settings,
+        s3Backups,
         backups,
         readiness,
       });

@@ -26,6 +26,7 @@ import type {
 } from '../sync/types.js';
 import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
 import type { S3SettingsService } from '../backup/s3/s3-settings-service.js';
+import type { S3BackupService } from '../backup/s3/s3-backup-service.js';
 
 /** One configured database as the routes see it. */
 export interface DatabaseHandle {
@@ -130,6 +131,9 @@ export interface AutomationPort {
 
 /** The `s3` block of each database behind `/api/databases/:id/s3`. */
 export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
+
+/** S3 backups and restores behind `/api/backups/s3*`. */
+export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore'>;
 /** What the backup routes call on the backup service. */
 export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
 
@@ -152,6 +156,7 @@ export interface HttpDependencies {
   health: HealthPort;
   automation: AutomationPort;
   s3Settings: S3SettingsPort;
+  s3Backups: S3BackupPort;
   /** Local backups, verification and restores; the S3 side registers its parts on it. */
   backups: BackupPort;
   readiness(): Readiness;

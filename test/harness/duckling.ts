@@ -23,7 +23,13 @@ export interface RunningDuckling {
  */
 export async function startDuckling(
   env: Record<string, string> = {},
-  options: { dataPath?: string; logger?: Logger; schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'> } = {},
+  options: {
+    dataPath?: string;
+    logger?: Logger;
+    schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'>;
+    /** Further test-only options of `createDuckling`. */
+    duckling?: Pick<DucklingOptions, 's3ListPageSize'>;
+  } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
   const config = loadConfig(
@@ -44,7 +50,7 @@ export async function startDuckling(
     { cwd: dataPath },
   );
   const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
-  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule });
+  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule, ...options.duckling });
   await duckling.start();
   const url = duckling.httpAddress!;
 

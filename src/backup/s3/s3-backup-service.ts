@@ -1,0 +1,167 @@
+import { DucklingError, errorMessage } from '../../errors/index.js';
+import type { Logger } from '../../logging/index.js';
+import type { S3Settings } from '../../registry/index.js';
+import type { BackupListEntry, BackupListingSource } from '../listing.js';
+import type { BackupManifest, ImageManifest } from '../manifest.js';
+import type { BackupService, RestoreResult } from '../service.js';
+import type { VerifyOutcome } from '../verify.js';
+import { checkDataObjectKey, manifestObjectKey, type BackupObjectKey } from './object-keys.js';
+import { openS3ObjectStore } from './open-store.js';
+import { collectBackupObjects, describeBackups } from './s3-catalog.js';
+import { S3OperationError, type S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
+import { prepareFromS3 } from './s3-prepare.js';
+import { applyS3Retention } from './s3-retention.js';
+import type { S3SettingsService } from './s3-settings-service.js';
+import { uploadImage } from './s3-upload.js';
+
+export interface S3BackupServiceDeps {
+  backups: BackupService;
+  settings: Pick<S3SettingsService, 'requireEnabled' | 'find'>;
+  logger: Logger;
+  /** Options of every store opened here; tests lower the list page size. */
+  storeOptions?: S3ObjectStoreOptions;
+  now?: () => Date;
+}
+
+/** Result of `POST /api/backups/s3`. */
+export interface S3BackupResult {
+  name: string;
+  key: string;
+  manifestKey: string;
+  size: number;
+  durationMs: number;
+}
+
+/**
+ * S3 backups of every database, built on the local backup service: uploads of consistent images
+ * (on request and after each local backup), the S3 entries of `GET /api/backups`, verification
+ * and restore from S3, and retention after each upload.
+ */
+export class S3BackupService implements BackupListingSource {
+  readonly location = 's3' as const;
+  private readonly logger: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: S3BackupServiceDeps) {
+    this.logger = deps.logger.child({ subsystem: 's3-backup' });
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Registers the listing, the upload after each local backup and the S3 verifier on the backup service. */
+  register(): void {
+    this.deps.backups.addListingSource(this);
+    this.deps.backups.addBackupListener((backup) => this.uploadAfterLocalBackup(backup));
+    this.deps.backups.addRemoteVerifier('s3', (databaseId, key, options) => this.verify(databaseId, key, options));
+  }
+
+  /**
+   * Takes a consistent image now and uploads it. Throws 400 when S3 is not configured or disabled,
+   * 409 while a backup or restore of the database runs, 502 when the store fails.
+   */
+  async backupNow(databaseId: string): Promise<S3BackupResult> {
+    const settings = this.deps.settings.requireEnabled(databaseId);
+    return this.deps.backups.withTemporaryImage(databaseId, async (image) => {
+      const startedAtMs = Date.now();
+      const uploaded = await this.upload(databaseId, settings, image.name, image.path, image.manifest);
+      return { name: image.name, key: uploaded.key, manifestKey: uploaded.manifestKey, size: uploaded.size, durationMs: Date.now() - startedAtMs };
+    });
+  }
+
+  /** The S3 entries of `GET /api/backups`; none when S3 is not configured. Throws 502 when the store fails. */
+  async list(databaseId: string): Promise<BackupListEntry[]> {
+    const settings = this.deps.settings.find(databaseId);
+    if (!settings) return [];
+    return this.withStore(databaseId, settings, 'list', async (store) =>
+      describeBackups(store, settings, await collectBackupObjects(store, settings, databaseId)),
+    );
+  }
+
+  /**
+   * Restores the backup whose data object is `key`: download, every check of the verification,
+   * then the journaled swap of the local backup service. Throws 400 for a key outside the
+   * database's prefix or naming another database, 404 when neither object exists, 422 when a check
+   * fails or the key is unknown, 409 while a sync, backup or restore runs, 502 when the store fails.
+   */
+  async restore(databaseId: string, key: string, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
+    const { settings, parsedKey } = await this.locate(databaseId, key);
+    const store = openS3ObjectStore(settings, this.deps.storeOptions);
+    try {
+      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'restore', logger: this.logger });
+      return await this.deps.backups.restorePrepared(databaseId, parsedKey.name, prepare, options);
+    } finally {
+      store.destroy();
+    }
+  }
+
+  /** Runs every check on an S3 backup without restoring it; one check per stage. */
+  async verify(databaseId: string, key: string, options: { allowCrossDatabase: boolean }): Promise<VerifyOutcome> {
+    const { settings, parsedKey } = await this.locate(databaseId, key);
+    const store = openS3ObjectStore(settings, this.deps.storeOptions);
+    try {
+      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'verify', logger: this.logger });
+      const scratchPath = `${this.deps.backups.replicaFilePath(databaseId)}.verify-${parsedKey.name}.tmp`;
+      return await this.deps.backups.verifyPrepared(databaseId, parsedKey.name, scratchPath, prepare, options);
+    } finally {
+      store.destroy();
+    }
+  }
+
+  /** Uploads each new local backup of a database with S3 enabled; returns the data object key. */
+  private async uploadAfterLocalBackup(backup: { databaseId: string; name: string; imagePath: string; manifest: BackupManifest }): Promise<{ s3Key?: string }> {
+    const settings = this.deps.settings.find(backup.databaseId);
+    if (!settings?.enabled) return {};
+    const { object: _object, encryption: _encryption, status: _status, manifestHmac: _mac, ...image } = backup.manifest;
+    const uploaded = await this.upload(backup.databaseId, settings, backup.name, backup.imagePath, image);
+    return { s3Key: uploaded.key };
+  }
+
+  /** Uploads one image, then applies retention; a retention failure is logged and the upload stands. */
+  private async upload(databaseId: string, settings: S3Settings, name: string, imagePath: string, image: ImageManifest) {
+    const startedAtMs = Date.now();
+    const store = openS3ObjectStore(settings, this.deps.storeOptions);
+    try {
+      const uploaded = await uploadImage({ store, settings, name, imagePath, image });
+      this.logger.info(
+        { databaseId, backup: name, objectKey: uploaded.key, size: uploaded.size, encryption: settings.encryption, durationMs: Date.now() - startedAtMs },
+        'backup uploaded to s3',
+      );
+      await applyS3Retention({ store, settings, databaseId, now: this.now(), logger: this.logger }).catch((error: unknown) =>
+        this.logger.error({ err: error, databaseId }, 's3 retention failed'),
+      );
+      return uploaded;
+    } catch (error) {
+      this.logger.error({ err: error, databaseId, backup: name, event: 'backup.failed' }, 's3 backup upload failed');
+      if (error instanceof S3OperationError) throw new DucklingError('DUCKLING_S3_UNAVAILABLE', { db: databaseId, detail: error.message }, { cause: error });
+      throw new DucklingError('DUCKLING_BACKUP_FAILED', { db: databaseId, detail: `S3 upload: ${errorMessage(error)}` }, { cause: error });
+    } finally {
+      store.destroy();
+    }
+  }
+
+  /** Checks a requested key and that its data or manifest object exists. */
+  private async locate(databaseId: string, key: string): Promise<{ settings: S3Settings; parsedKey: BackupObjectKey }> {
+    const settings = this.deps.settings.find(databaseId);
+    if (!settings) throw new DucklingError('DUCKLING_S3_NOT_CONFIGURED', { db: databaseId, detail: '' });
+    const parsedKey = checkDataObjectKey(key, settings.pathPrefix, databaseId);
+
+    const exists = await this.withStore(databaseId, settings, 'head', async (store) => {
+      const [data, manifest] = await Promise.all([store.head(key), store.head(manifestObjectKey(settings.pathPrefix, parsedKey.name))]);
+      return data !== null || manifest !== null;
+    });
+    if (!exists) throw new DucklingError('DUCKLING_BACKUP_NOT_FOUND', { name: key, db: databaseId, hint: '; GET /api/backups lists the S3 keys' });
+    return { settings, parsedKey };
+  }
+
+  private async withStore<T>(databaseId: string, settings: S3Settings, action: string, task: (store: S3ObjectStore) => Promise<T>): Promise<T> {
+    const store = openS3ObjectStore(settings, this.deps.storeOptions);
+    try {
+      return await task(store);
+    } catch (error) {
+      if (!(error instanceof S3OperationError)) throw error;
+      this.logger.warn({ err: error, databaseId, action }, 's3 request failed');
+      throw new DucklingError('DUCKLING_S3_UNAVAILABLE', { db: databaseId, detail: error.message }, { cause: error });
+    } finally {
+      store.destroy();
+    }
+  }
+}
