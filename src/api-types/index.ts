@@ -7,6 +7,7 @@ export type { SyncProgress, SyncRunStats, TableSyncResult, TableProgress } from 
 export type { EncodedValue, ResultColumn } from '../query/types.js';
 export type { TableDetail, TableSchema, TableSchemaColumn } from '../query/table-service.js';
 export type { SyncLogEntry, SyncLogPage } from '../sync/types.js';
+export type { BackupListEntry, BackupManifest, VerifyCheck } from '../backup/index.js';
 import type { EncodedValue, ResultColumn } from '../query/types.js';
 import type { SyncProgress } from '../sync/types.js';
 

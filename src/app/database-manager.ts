@@ -90,8 +90,9 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
   }
 
   /**
-   * The replica of a database as a restore swaps it: `close` lets running queries finish for up to
-   * QUERY_TIMEOUT_MS, interrupts the rest and closes it; `open` opens the file at the same path.
+   * Returns the database's replica in the form a restore swaps it. `close` lets running queries
+   * finish for up to QUERY_TIMEOUT_MS, interrupts the rest and closes the replica. `open` opens
+   * the file at the same path.
    */
   restorableReplica(id: string): RestorableReplica {
     const record = this.requireRecord(id);

@@ -48,7 +48,7 @@ export class BackupScheduler {
     return this.running;
   }
 
-  /** Time of the database's last successful scheduled backup (ISO 8601), or null. */
+  /** Returns the time of the database's last successful scheduled backup (ISO 8601), or null. */
   lastScheduledBackupAt(databaseId: string): string | null {
     return this.lastBackupAt.get(databaseId) ?? null;
   }

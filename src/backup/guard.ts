@@ -37,7 +37,7 @@ export class DatabaseOperationGuard {
     }
   }
 
-  /** The backup or restore of the database that runs now, or null. */
+  /** Returns the backup or restore of the database that runs now, or null. */
   current(databaseId: string): GuardedOperation | null {
     return this.running.get(databaseId) ?? null;
   }

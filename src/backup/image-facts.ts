@@ -14,7 +14,7 @@ export interface ScratchSettings {
   threads: number;
 }
 
-/** What an image file states about itself, read through a read-only DuckDB instance. */
+/** Facts an image file records about itself, read through a read-only DuckDB instance. */
 export interface ImageFacts {
   /** `_duckling.meta` as key → value. */
   meta: Record<string, string | null>;

@@ -26,9 +26,9 @@ export interface ImageOptions {
 /**
  * Writes a consistent image of the replica to `destinationPath` and returns its manifest facts.
  *
- * The replica's loads pause at their next write (rows they only buffer keep arriving), the writer
- * mutex is taken so no swap, merge or metadata write runs, `FORCE CHECKPOINT` moves the WAL into
- * the file, and the file is copied (a reflink where the file system supports one). The loads
+ * The replica's loads pause at their next write, while rows they only buffer keep arriving. The
+ * writer mutex is taken, so no swap, merge or metadata write runs. `FORCE CHECKPOINT` moves the WAL
+ * into the file, and the file is copied (a reflink where the file system supports one). The loads
  * resume as soon as the copy is done. Row counts, checksums, watermarks and the source identity
  * are then read from the copy, never from the live file.
  *
@@ -86,8 +86,8 @@ export async function takeConsistentImage(source: ImageSource, destinationPath: 
 }
 
 /**
- * A WAL left after `FORCE CHECKPOINT` holds changes the file copy would miss, so the image would
- * not be consistent. DuckDB 1.5 removes or empties the WAL at a checkpoint.
+ * Throws when the WAL is not empty after `FORCE CHECKPOINT`, because the file copy would then miss
+ * the changes in it. DuckDB 1.5 removes or empties the WAL at a checkpoint.
  */
 async function assertWalEmpty(filePath: string): Promise<void> {
   const size = await stat(`${filePath}.wal`).then((info) => info.size, (error: NodeJS.ErrnoException) => {

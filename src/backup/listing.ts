@@ -12,8 +12,9 @@ export interface BackupListEntry {
   /** ISO-8601 modification time of the image file or data object. */
   lastModified: string;
   /**
-   * `complete`: the manifest exists and the size matches it; `incomplete`: no manifest (an
-   * interrupted backup or upload); `invalid`: the manifest cannot be read, its size differs or its MAC fails.
+   * `complete` when the manifest exists and the size matches it. `incomplete` when there is no
+   * manifest (an interrupted backup or upload). `invalid` when the manifest cannot be read, its
+   * size differs or its MAC fails.
    */
   status: 'complete' | 'incomplete' | 'invalid';
   /** `none` for local backups; for S3 the mode the manifest records. */

@@ -73,14 +73,14 @@ export class LocalBackupStore {
     return parseManifest(text);
   }
 
-  /** The backups of one database, newest first. */
+  /** Lists the backups of one database, newest first. */
   async list(databaseId: string): Promise<BackupListEntry[]> {
     const entries: BackupListEntry[] = [];
     for (const name of await this.names(databaseId)) entries.push(await this.describe(this.locate(name)));
     return entries;
   }
 
-  /** The newest complete backup of a database, or null. */
+  /** Returns the newest complete backup of a database, or null. */
   async newestComplete(databaseId: string): Promise<BackupListEntry | null> {
     return (await this.list(databaseId)).find((entry) => entry.status === 'complete') ?? null;
   }

@@ -61,8 +61,8 @@ export type BackupManifest = Static<typeof ManifestSchema>;
 export type ManifestTable = Static<typeof TableEntrySchema>;
 
 /**
- * What a consistent image records about itself, before it is stored anywhere: the manifest
- * without `object`, `encryption`, `status` and `manifestHmac`, which the store fills in.
+ * Manifest of a consistent image before it is stored anywhere: the manifest without `object`,
+ * `encryption`, `status` and `manifestHmac`, which the store fills in.
  */
 export type ImageManifest = Omit<BackupManifest, 'object' | 'encryption' | 'status' | 'manifestHmac'>;
 

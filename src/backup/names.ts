@@ -33,7 +33,7 @@ export function backupNamePattern(databaseId: string): RegExp {
 /** Any database's backup name; group 1 is the database id, group 2 the timestamp. */
 const ANY_BACKUP_NAME = new RegExp(`^backup-([a-z0-9_]{1,64})-(${TIMESTAMP_PATTERN})$`);
 
-/** The database id and creation time a backup name carries; null when the text is no backup name. */
+/** Parses the database id and creation time out of a backup name; null when the text is no backup name. */
 export function parseBackupName(name: string): { databaseId: string; createdAt: Date } | null {
   const match = ANY_BACKUP_NAME.exec(name);
   if (!match) return null;

@@ -48,8 +48,8 @@ export async function removeReplicaFiles(filePath: string): Promise<void> {
 /**
  * What startup must do with a replica file after looking for an unfinished restore:
  * - `open`: open the live file as usual (nothing was unfinished, or the previous file was put back);
- * - `open-restored`: the verified file is in place but the previous one is still kept; call
- *   `commit` once it opened, or `rollback` (which puts the previous file back) when it failed;
+ * - `open-restored`: the verified file is in place and the previous one is still kept. Call
+ *   `commit` once the file opened, or `rollback` to put the previous file back when it did not;
  * - `unavailable`: the live file is missing beside a `.pre-restore-*` file, so the database must
  *   stay unavailable rather than start empty.
  */
@@ -106,7 +106,7 @@ export async function recoverUnfinishedRestore(filePath: string, logger: Logger)
   return { kind: 'unavailable', reason: `${path.basename(filePath)} and its previous copy ${journal.previous} are both missing after an unfinished restore; restore a backup` };
 }
 
-/** A `.pre-restore-*` file without a journal: the database stays unavailable when the live file is gone. */
+/** Keeps the database unavailable when its live file is gone but a `.pre-restore-*` file without a journal exists. */
 async function checkStrayPreRestoreFiles(filePath: string, logger: Logger): Promise<RecoveryPlan> {
   const base = path.basename(filePath);
   const entries = await readdir(path.dirname(filePath)).catch(() => [] as string[]);

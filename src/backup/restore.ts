@@ -13,7 +13,7 @@ import { moveReplicaFiles, removeJournal, removeReplicaFiles, writeJournal } fro
 export const RESTORE_CRASH_POINTS = ['journal-written', 'live-moved', 'verified-in-place', 'opened'] as const;
 export type RestoreCrashPoint = (typeof RESTORE_CRASH_POINTS)[number];
 
-/** The live replica of one database as the swap sees it; the database manager implements it. */
+/** Live replica of one database, closed and reopened by the swap; the database manager implements it. */
 export interface ReplicaSlot {
   /** Absolute path of the live replica file. */
   readonly filePath: string;
@@ -100,7 +100,7 @@ export async function swapInVerifiedImage(options: {
   logger.info({ file: filePath }, 'restored replica in place');
 }
 
-/** Removes a verification scratch file; a failure is logged, because the restore result stands. */
+/** Removes a verification scratch file. A failure is only logged, because it does not change the restore result. */
 export async function removeScratchFile(filePath: string, logger: Logger): Promise<void> {
   await rm(filePath, { force: true }).catch((error: unknown) => logger.warn({ err: error, file: filePath }, 'removing a scratch file failed'));
 }

@@ -65,7 +65,7 @@ export interface LocalBackupResult {
 
 /**
  * Runs after each local backup, inside its guard, with the complete local image. The S3 side
- * uploads it and returns the object key; a thrown error is logged and the local backup stands.
+ * uploads it and returns the object key. A thrown error is logged, and the local backup is kept.
  */
 export type BackupListener = (backup: { databaseId: string; name: string; imagePath: string; manifest: BackupManifest }) => Promise<{ s3Key?: string } | void>;
 
@@ -172,7 +172,7 @@ export class BackupService {
           const outcome = await listener({ databaseId, name, imagePath: location.imagePath, manifest });
           if (outcome?.s3Key) result.s3Key = outcome.s3Key;
         } catch (error) {
-          this.logger.error({ err: error, databaseId, backup: name }, 'backup listener failed; the local backup stands');
+          this.logger.error({ err: error, databaseId, backup: name }, 'backup listener failed; the local backup is kept');
         }
       }
       await this.store.applyRetention(databaseId, this.deps.retentionDays, this.now()).catch((error: unknown) =>
@@ -256,11 +256,11 @@ export class BackupService {
   }
 
   /**
-   * Restores a backup that `prepare` writes as plaintext beside the replica:
-   * rejects with 409 while a sync, backup or restore of the database runs; verifies the file
-   * (422 DUCKLING_BACKUP_INTEGRITY_FAILED or DUCKLING_BACKUP_OTHER_DATABASE, the live replica
-   * untouched); marks the database restoring (503 for new requests), closes the live replica,
-   * and swaps the file in through the restore journal.
+   * Restores a backup that `prepare` writes as plaintext beside the replica. Rejects with 409
+   * while a sync, backup or restore of the database runs. A file that fails verification gets 422
+   * DUCKLING_BACKUP_INTEGRITY_FAILED or DUCKLING_BACKUP_OTHER_DATABASE, and the live replica stays
+   * untouched. Otherwise the database is marked restoring (503 for new requests), its replica is
+   * closed, and the file is swapped in through the restore journal.
    */
   async restorePrepared(databaseId: string, name: string, prepare: PrepareImage, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
     this.requireDatabase(databaseId);
@@ -315,7 +315,7 @@ export class BackupService {
     return { ...outcome, checks: [...checks, ...outcome.checks], manifest: prepared.manifest };
   }
 
-  /** The `download`, `size` and `sha256` stages of a local backup: copy it beside the replica and check it. */
+  /** Builds the `download`, `size` and `sha256` stages of a local backup, which copy it beside the replica and check the copy. */
   private async prepareLocal(databaseId: string, name: string): Promise<PrepareImage> {
     const location = await this.store.find(databaseId, name);
     return async (destinationPath) => {
@@ -335,7 +335,7 @@ export class BackupService {
     };
   }
 
-  /** The 422 of a failed verification; the checks go to the log, the message stays the same whatever the cause. */
+  /** Logs the checks of a failed verification and returns its 422, whose message does not depend on the failed check. */
   private verificationError(databaseId: string, name: string, outcome: VerifyOutcome): DucklingError {
     const failed = outcome.checks.find((check) => !check.ok);
     this.logger.warn({ databaseId, backup: name, checks: outcome.checks }, 'backup failed verification; nothing restored');

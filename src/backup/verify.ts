@@ -96,7 +96,7 @@ function checkIdentity(manifest: BackupManifest, target: VerifyTarget, allowCros
   return { name: 'identity', ok: false, detail: `${problems.join('; ')}; set allowCrossDatabase to restore it anyway` };
 }
 
-/** The image must carry the internal schema of a Duckling replica of the manifest's database. */
+/** Checks that the image carries the internal schema of a Duckling replica of the manifest's database. */
 function checkMeta(facts: ImageFacts, manifest: BackupManifest): VerifyCheck {
   const format = Number(facts.meta.format_version);
   if (!Number.isInteger(format) || format < 1 || format > INTERNAL_FORMAT_VERSION) {

@@ -143,3 +143,16 @@ export function formatCount(value: number | string | null | undefined): string {
   if (!Number.isFinite(number)) return String(value);
   return number.toLocaleString('en-US');
 }
+
+/** Formats a byte count in binary units (`512 B`, `1.5 MiB`); `-` for null. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { backupCommand } from './commands/backup.js';
 import { doctorCommand } from './commands/doctor.js';
 import { genKeyCommand } from './commands/gen-key.js';
 import { initCommand } from './commands/init.js';
 import { queryCommand } from './commands/query.js';
+import { restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -28,7 +30,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "duckling --help" or "duckling <command> --help" for usage)')
     .exitOverride();
 
-  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), doctorCommand(), genKeyCommand()]) {
+  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), backupCommand(), restoreCommand(), doctorCommand(), genKeyCommand()]) {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     program.addCommand(command.showHelpAfterError(`(run "duckling ${command.name()} --help" for usage)`));
   }

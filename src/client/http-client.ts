@@ -19,6 +19,7 @@ import type {
   TableSyncResult,
 } from './types.js';
 import type { ReconcileRequest, ReconcileResponse, ValidateQuery, ValidationResponse } from './validation.js';
+import type { BackupCreatedResponse, BackupListResponse, BackupRestoreResponse, BackupVerifyRequest, BackupVerifyResponse } from './backups.js';
 
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
@@ -176,6 +177,28 @@ export class DucklingHttpClient {
   /** Runs a reconciliation and waits for its per-table counts; it reads both sides in full, so it has no timeout. */
   syncReconcile(request: ReconcileRequest = {}): Promise<ReconcileResponse> {
     return this.json('/api/sync/reconcile', { method: 'POST', scoped: true, body: { ...request }, noTimeout: true });
+  }
+
+  /** Takes a local backup of the database now; copying a large replica can take minutes, so it has no timeout. */
+  backupCreate(): Promise<BackupCreatedResponse> {
+    return this.json('/api/backups', { method: 'POST', scoped: true, noTimeout: true });
+  }
+
+  /** Local and S3 backups of the database, newest first. */
+  backupList(): Promise<BackupListResponse> {
+    return this.json('/api/backups', { scoped: true });
+  }
+
+  /** Runs every verification stage on a backup without restoring it; reads the whole backup, so it has no timeout. */
+  backupVerify(request: BackupVerifyRequest): Promise<BackupVerifyResponse> {
+    return this.json('/api/backups/verify', { method: 'POST', scoped: true, body: { ...request }, noTimeout: true });
+  }
+
+  /** Restores a local backup by name (`from: 'local'`) or an S3 backup by key (`from: 's3'`). */
+  backupRestore(request: { from: 'local'; name: string; allowCrossDatabase?: boolean } | { from: 's3'; key: string; allowCrossDatabase?: boolean }): Promise<BackupRestoreResponse> {
+    const { from, ...body } = request;
+    const route = from === 'local' ? '/api/backups/restore' : '/api/backups/s3/restore';
+    return this.json(route, { method: 'POST', scoped: true, body, noTimeout: true });
   }
 
   /**

@@ -78,9 +78,10 @@ export class AppenderSink implements RowSink {
   ) {}
 
   /**
-   * `gate` holds each flush while a backup copies the replica.
-   * NOTE: DuckDB's Appender also flushes by itself once it buffers 204,800 rows (DuckDB 1.5), which
-   * no gate sees, so flush intervals above that let a load write during a backup's copy.
+   * `gate` delays each flush while a backup copies the replica.
+   * NOTE: DuckDB's Appender also flushes on its own once it buffers FLUSH_COUNT rows (2,048 × 100
+   * in DuckDB's appender.hpp). The gate does not see that flush, so a flush interval above 204,800
+   * rows lets a load write while a backup copies the file.
    */
   static async create(
     connection: DuckDBConnection,

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { DatabaseStatusEntry, DucklingHttpClient, SyncTableCounts } from '../../client/index.js';
 import { createContext } from '../context.js';
-import { formatCount, formatDuration } from '../output.js';
+import { formatBytes, formatCount, formatDuration } from '../output.js';
 
 /** One database's line of the status report. */
 interface DatabaseStatus {
@@ -90,16 +90,4 @@ async function sourceStates(client: DucklingHttpClient): Promise<Map<string, str
   const health = await client.health();
   const databases = 'databases' in health ? health.databases : [];
   return new Map(databases.map((database) => [database.databaseId, database.services.mysql]));
-}
-
-function formatBytes(bytes: number | null): string {
-  if (bytes === null) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
