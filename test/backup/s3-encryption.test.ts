@@ -12,6 +12,7 @@ import {
   BackupKeyUnknownError,
   EncryptingStream,
   HEADER_BYTES,
+  StreamingObjectHmac,
   TAG_BYTES,
   canonicalizeJson,
   computeManifestHmac,
@@ -239,6 +240,28 @@ describe('client-aes256 tampering', () => {
   test('HMAC of another object rejected', async () => {
     const other = await encrypt(plaintext);
     await assert.rejects(decrypt(object, other.summary.hmacSha256), (error: unknown) => error instanceof BackupIntegrityError && error.stage === 'hmac');
+  });
+
+  test('streaming HMAC matches summary', () => {
+    for (const pieceBytes of [1, 5, 63, 64, 65, 1000]) {
+      const streaming = new StreamingObjectHmac(masterKey);
+      for (let offset = 0; offset < object.length; offset += pieceBytes) streaming.update(object.subarray(offset, offset + pieceBytes));
+      assert.doesNotThrow(() => streaming.verify(summary.hmacSha256), `pieces of ${pieceBytes} bytes`);
+    }
+  });
+
+  test('streaming HMAC rejects flipped byte', () => {
+    const copy = Buffer.from(object);
+    copy[HEADER_BYTES + 2]! ^= 0x04;
+    const streaming = new StreamingObjectHmac(masterKey);
+    streaming.update(copy);
+    assert.throws(() => streaming.verify(summary.hmacSha256), (error: unknown) => error instanceof BackupIntegrityError && error.stage === 'hmac');
+  });
+
+  test('streaming HMAC rejects short object', () => {
+    const streaming = new StreamingObjectHmac(masterKey);
+    streaming.update(object.subarray(0, 10));
+    assert.throws(() => streaming.verify(summary.hmacSha256), /shorter than the 64-byte header/);
   });
 
   test('malformed HMAC text rejected', async () => {

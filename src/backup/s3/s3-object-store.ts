@@ -124,9 +124,10 @@ export class S3ObjectStore {
 
   /**
    * Downloads an object into a new file (mode 0600) and returns its size; null when it does not
-   * exist. A failed download removes the partial file.
+   * exist. `onData` sees every byte in order, so digests need no second pass over the file. A failed
+   * download removes the partial file.
    */
-  async downloadToFile(key: string, filePath: string, onProgress?: (downloadedBytes: number) => void): Promise<number | null> {
+  async downloadToFile(key: string, filePath: string, onData?: (data: Buffer, downloadedBytes: number) => void): Promise<number | null> {
     let body: Readable;
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -139,7 +140,7 @@ export class S3ObjectStore {
     let downloaded = 0;
     body.on('data', (data: Buffer) => {
       downloaded += data.length;
-      onProgress?.(downloaded);
+      onData?.(data, downloaded);
     });
     try {
       await pipeline(body, createWriteStream(filePath, { flags: 'wx', mode: 0o600 }));

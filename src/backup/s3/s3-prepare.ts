@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { DucklingError, errorMessage } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { S3Settings } from '../../registry/index.js';
-import { decryptObjectToFile, openEncryptedObject, verifyObjectHmac } from '../encryption/decrypt-file.js';
+import { decryptObjectToFile, openEncryptedObject } from '../encryption/decrypt-file.js';
 import { BackupIntegrityError, BackupKeyUnknownError } from '../encryption/errors.js';
 import { keyFingerprintHex } from '../encryption/keys.js';
 import { verifyManifestHmac } from '../encryption/manifest-mac.js';
+import { StreamingObjectHmac } from '../encryption/object-hmac.js';
 import { parseManifest, type BackupManifest } from '../manifest.js';
 import type { PrepareImage } from '../service.js';
-import { checkPlaintextDigest, type VerifyCheck } from '../verify.js';
+import type { VerifyCheck } from '../verify.js';
 import { manifestObjectKey, type BackupObjectKey } from './object-keys.js';
 import { allEncryptionKeys } from './s3-settings-changes.js';
 import type { S3ObjectStore } from './s3-object-store.js';
@@ -25,23 +27,33 @@ export interface S3PrepareOptions {
   onDownloadProgress?: (downloadedBytes: number) => void;
 }
 
+/** What one pass over the downloaded bytes computed. */
+interface DownloadDigests {
+  size: number;
+  sha256: string;
+  /** Whole-object HMAC of a `client-aes256` object whose key is known, else null. */
+  hmac: StreamingObjectHmac | null;
+}
+
 /**
  * Builds the `prepare` step of a verification or restore from S3. It downloads the data object
- * beside the destination and checks its size and SHA-256 against the manifest. For
- * `client-aes256` it then checks the manifest MAC, the key fingerprint and the whole-object HMAC
- * before decrypting any byte, and decrypts chunk by chunk into the destination. The downloaded
- * object is always removed; a failed decryption leaves no plaintext behind.
+ * beside the destination, hashing it on the way, and checks its size and SHA-256 against the
+ * manifest. For `client-aes256` it then checks the manifest MAC, the key fingerprint and the
+ * whole-object HMAC (computed during the download) before decrypting any byte, and decrypts chunk
+ * by chunk into the destination. The downloaded object is always removed, and a failed decryption
+ * leaves no plaintext behind.
  */
 export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
   return async (destinationPath) => {
     const checks: VerifyCheck[] = [];
     const downloadPath = `${destinationPath}.download`;
     try {
-      const manifest = await downloadStage(options, downloadPath, checks);
-      if (!manifest || checks.some((check) => !check.ok)) return { manifest, checks };
+      const manifest = await readManifest(options, checks);
+      if (!manifest) return { manifest, checks };
 
-      checks.push(...(await checkPlaintextDigest(downloadPath, manifest.object)));
-      if (checks.some((check) => !check.ok)) return { manifest, checks };
+      const masterKey = manifest.encryption ? findMasterKey(options, manifest.encryption.keyFingerprint) : null;
+      const digests = await download(options, downloadPath, masterKey, checks);
+      if (!digests || !digestChecks(manifest, digests, checks)) return { manifest, checks };
 
       if (manifest.encryption === null) {
         const plaintextMatches = manifest.plaintext.size === manifest.object.size && manifest.plaintext.sha256 === manifest.object.sha256;
@@ -53,7 +65,11 @@ export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
         return { manifest, checks };
       }
 
-      await decryptStages(options, manifest, downloadPath, destinationPath, checks);
+      if (!masterKey) {
+        checks.push({ name: 'key', ok: false, detail: `no key with fingerprint ${manifest.encryption.keyFingerprint} is the current key or in the keyring` });
+        return { manifest, checks };
+      }
+      await decryptStages(manifest, masterKey, digests.hmac!, downloadPath, destinationPath, checks);
       return { manifest, checks };
     } finally {
       await rm(downloadPath, { force: true });
@@ -61,53 +77,78 @@ export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
   };
 }
 
-/** Reads the manifest and downloads the data object: stage `download`. Returns null without a usable manifest. */
-async function downloadStage(options: S3PrepareOptions, downloadPath: string, checks: VerifyCheck[]): Promise<BackupManifest | null> {
-  const { store, settings, key, parsedKey } = options;
-  const manifestKey = manifestObjectKey(settings.pathPrefix, parsedKey.name);
-
-  const text = await readOrThrow502(options, () => store.getText(manifestKey));
+/** Reads and parses the manifest object; a missing or malformed one fails stage `download`. */
+async function readManifest(options: S3PrepareOptions, checks: VerifyCheck[]): Promise<BackupManifest | null> {
+  const manifestKey = manifestObjectKey(options.settings.pathPrefix, options.parsedKey.name);
+  const text = await readOrThrow502(options, () => options.store.getText(manifestKey));
   if (text === null) {
     checks.push({ name: 'download', ok: false, detail: `manifest ${manifestKey} is missing, so the backup is incomplete` });
     return null;
   }
-  let manifest: BackupManifest;
   try {
-    manifest = parseManifest(text);
+    return parseManifest(text);
   } catch (error) {
     checks.push({ name: 'download', ok: false, detail: `manifest ${manifestKey}: ${errorMessage(error)}` });
     return null;
   }
+}
 
-  const size = await readOrThrow502(options, () => store.downloadToFile(key, downloadPath, options.onDownloadProgress));
+/**
+ * Picks the master key of a fingerprint from the current key and the keyring. For a restore an
+ * unknown fingerprint throws 422 DUCKLING_BACKUP_KEY_UNKNOWN before anything is downloaded.
+ */
+function findMasterKey(options: S3PrepareOptions, fingerprint: string): Buffer | null {
+  const masterKey = allEncryptionKeys(options.settings).find((candidate) => keyFingerprintHex(candidate) === fingerprint) ?? null;
+  if (masterKey || options.purpose !== 'restore') return masterKey;
+
+  options.logger.warn({ databaseId: options.databaseId, objectKey: options.key, fingerprint }, 'no key for the backup\'s fingerprint; nothing restored');
+  throw new DucklingError('DUCKLING_BACKUP_KEY_UNKNOWN', { name: options.parsedKey.name, fingerprint, db: options.databaseId });
+}
+
+/** Downloads the data object, computing its SHA-256 and, with a key, its HMAC in the same pass: stage `download`. */
+async function download(options: S3PrepareOptions, downloadPath: string, masterKey: Buffer | null, checks: VerifyCheck[]): Promise<DownloadDigests | null> {
+  const sha256 = createHash('sha256');
+  const hmac = masterKey ? new StreamingObjectHmac(masterKey) : null;
+  const size = await readOrThrow502(options, () =>
+    options.store.downloadToFile(options.key, downloadPath, (data, downloadedBytes) => {
+      sha256.update(data);
+      hmac?.update(data);
+      options.onDownloadProgress?.(downloadedBytes);
+    }),
+  );
   if (size === null) {
-    checks.push({ name: 'download', ok: false, detail: `data object ${key} is missing although its manifest exists` });
-    return manifest;
+    checks.push({ name: 'download', ok: false, detail: `data object ${options.key} is missing although its manifest exists` });
+    return null;
   }
-  checks.push({ name: 'download', ok: true, detail: `downloaded ${size} bytes of ${key}` });
-  return manifest;
+  checks.push({ name: 'download', ok: true, detail: `downloaded ${size} bytes of ${options.key}` });
+  return { size, sha256: sha256.digest('hex'), hmac };
+}
+
+/** Stages `size` and `sha256` of the downloaded object; returns false at the first failure. */
+function digestChecks(manifest: BackupManifest, digests: DownloadDigests, checks: VerifyCheck[]): boolean {
+  if (digests.size !== manifest.object.size) {
+    checks.push({ name: 'size', ok: false, detail: `object has ${digests.size} bytes, the manifest records ${manifest.object.size}` });
+    return false;
+  }
+  checks.push({ name: 'size', ok: true, detail: `${digests.size} bytes` });
+  if (digests.sha256 !== manifest.object.sha256) {
+    checks.push({ name: 'sha256', ok: false, detail: `object SHA-256 ${digests.sha256} differs from the manifest's ${manifest.object.sha256}` });
+    return false;
+  }
+  checks.push({ name: 'sha256', ok: true, detail: digests.sha256 });
+  return true;
 }
 
 /** Stages `manifest_mac`, `key`, `hmac` and `decrypt` of a `client-aes256` object. */
 async function decryptStages(
-  options: S3PrepareOptions,
   manifest: BackupManifest,
+  masterKey: Buffer,
+  objectHmac: StreamingObjectHmac,
   downloadPath: string,
   destinationPath: string,
   checks: VerifyCheck[],
 ): Promise<void> {
   const encryption = manifest.encryption!;
-  const fingerprint = encryption.keyFingerprint;
-  const masterKey = allEncryptionKeys(options.settings).find((candidate) => keyFingerprintHex(candidate) === fingerprint);
-  if (!masterKey) {
-    if (options.purpose === 'restore') {
-      options.logger.warn({ databaseId: options.databaseId, objectKey: options.key, fingerprint }, 'no key for the backup\'s fingerprint; nothing restored');
-      throw new DucklingError('DUCKLING_BACKUP_KEY_UNKNOWN', { name: options.parsedKey.name, fingerprint, db: options.databaseId });
-    }
-    checks.push({ name: 'key', ok: false, detail: `no key with fingerprint ${fingerprint} is the current key or in the keyring` });
-    return;
-  }
-
   try {
     verifyManifestHmac(manifest as unknown as Record<string, unknown>, masterKey);
     checks.push({ name: 'manifest_mac', ok: true, detail: 'manifest MAC matches' });
@@ -115,7 +156,7 @@ async function decryptStages(
     const opened = await openEncryptedObject(downloadPath, [masterKey]);
     checks.push({ name: 'key', ok: true, detail: `key fingerprint ${opened.keyFingerprint}` });
 
-    await verifyObjectHmac(opened, encryption.hmacSha256);
+    objectHmac.verify(encryption.hmacSha256);
     checks.push({ name: 'hmac', ok: true, detail: 'whole-object HMAC matches' });
 
     const result = await decryptObjectToFile(opened, destinationPath);
@@ -132,7 +173,7 @@ async function decryptStages(
     }
     if (error instanceof BackupKeyUnknownError) {
       // The manifest names one key and the header another: the header was changed.
-      checks.push({ name: 'key', ok: false, detail: `object header names key fingerprint ${error.fingerprint}, the manifest ${fingerprint}` });
+      checks.push({ name: 'key', ok: false, detail: `object header names key fingerprint ${error.fingerprint}, the manifest ${encryption.keyFingerprint}` });
       return;
     }
     throw error;
