@@ -31,7 +31,7 @@ function peakRssBytes(): number {
   return Number(match?.[1] ?? 0) * 1024;
 }
 
-/** A manifest with the facts the transfer needs; the benchmark measures bytes moved, not DuckDB. */
+/** Builds a manifest with only the facts the transfer needs, because the benchmark measures bytes moved, not DuckDB. */
 async function imageManifest(imagePath: string): Promise<ImageManifest> {
   const plaintext = await digestFile(imagePath);
   return {

@@ -67,7 +67,7 @@ export class S3BackupService implements BackupListingSource {
     });
   }
 
-  /** The S3 entries of `GET /api/backups`; none when S3 is not configured. Throws 502 when the store fails. */
+  /** Returns the S3 entries of `GET /api/backups`, none when S3 is not configured. Throws 502 when the store fails. */
   async list(databaseId: string): Promise<BackupListEntry[]> {
     const settings = this.deps.settings.find(databaseId);
     if (!settings) return [];
@@ -79,8 +79,9 @@ export class S3BackupService implements BackupListingSource {
   /**
    * Restores the backup whose data object is `key`: download, every check of the verification,
    * then the journaled swap of the local backup service. Throws 400 for a key outside the
-   * database's prefix or naming another database, 404 when neither object exists, 422 when a check
-   * fails or the key is unknown, 409 while a sync, backup or restore runs, 502 when the store fails.
+   * database's prefix or naming another database, and 404 when neither object exists. Throws 422
+   * when a check fails or the key is unknown, 409 while a sync, backup or restore runs, and 502 when
+   * the store fails.
    */
   async restore(databaseId: string, key: string, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
     const { settings, parsedKey } = await this.locate(databaseId, key);
@@ -115,7 +116,7 @@ export class S3BackupService implements BackupListingSource {
     return { s3Key: uploaded.key };
   }
 
-  /** Uploads one image, then applies retention; a retention failure is logged and the upload stands. */
+  /** Uploads one image, then applies retention. A retention failure is logged and does not fail the upload. */
   private async upload(databaseId: string, settings: S3Settings, name: string, imagePath: string, image: ImageManifest) {
     const startedAtMs = Date.now();
     const store = openS3ObjectStore(settings, this.deps.storeOptions);

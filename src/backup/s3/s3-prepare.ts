@@ -27,7 +27,7 @@ export interface S3PrepareOptions {
   onDownloadProgress?: (downloadedBytes: number) => void;
 }
 
-/** What one pass over the downloaded bytes computed. */
+/** Digests computed in the single pass over the downloaded bytes. */
 interface DownloadDigests {
   size: number;
   sha256: string;

@@ -19,9 +19,9 @@ export interface RetentionResult {
 
 /**
  * Applies retention to one database's prefix. Complete backups (data object and manifest) older
- * than `s3BackupRetentionDays` are deleted, manifest first so that a partial deletion leaves an
- * incomplete backup rather than a manifest without data; the newest complete backup is always
- * kept. Data objects without a manifest and multipart uploads older than a day are removed too.
+ * than `s3BackupRetentionDays` are deleted, except the newest complete one. The manifest goes
+ * first, so a partial deletion leaves an incomplete backup rather than a manifest without data.
+ * Data objects without a manifest and multipart uploads older than a day are removed too.
  */
 export async function applyS3Retention(options: { store: S3ObjectStore; settings: S3Settings; databaseId: string; now: Date; logger: Logger }): Promise<RetentionResult> {
   const { store, settings, databaseId, now, logger } = options;

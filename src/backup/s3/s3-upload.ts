@@ -10,7 +10,7 @@ import { dataObjectKey, manifestObjectKey } from './object-keys.js';
 import { serverSideEncryptionOf } from './open-store.js';
 import type { S3ObjectStore } from './s3-object-store.js';
 
-/** Where an upload went: the data and manifest keys, the object size and the manifest written. */
+/** Result of an upload: the data and manifest keys, the object size and the manifest written. */
 export interface UploadedBackup {
   key: string;
   manifestKey: string;
