@@ -19,7 +19,15 @@ import type {
   TableSyncResult,
 } from './types.js';
 import type { ReconcileRequest, ReconcileResponse, ValidateQuery, ValidationResponse } from './validation.js';
-import type { BackupCreatedResponse, BackupListResponse, BackupRestoreResponse, BackupS3Response, BackupVerifyRequest, BackupVerifyResponse } from './backups.js';
+import type {
+  BackupCreatedResponse,
+  BackupListResponse,
+  BackupRestoreResponse,
+  BackupS3ProgressResponse,
+  BackupS3Response,
+  BackupVerifyRequest,
+  BackupVerifyResponse,
+} from './backups.js';
 
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
@@ -187,6 +195,11 @@ export class DucklingHttpClient {
   /** Uploads a fresh consistent image of the database to its S3 bucket; a large replica takes minutes, so it has no timeout. */
   backupS3(): Promise<BackupS3Response> {
     return this.json('/api/backups/s3', { method: 'POST', scoped: true, noTimeout: true });
+  }
+
+  /** The running S3 upload or download of the database, for progress bars. */
+  backupS3Progress(): Promise<BackupS3ProgressResponse> {
+    return this.json('/api/backups/s3/progress', { scoped: true });
   }
 
   /** Local and S3 backups of the database, newest first. */

@@ -133,7 +133,7 @@ export interface AutomationPort {
 export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
 
 /** S3 backups and restores behind `/api/backups/s3*`. */
-export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore'>;
+export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress'>;
 /** What the backup routes call on the backup service. */
 export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
 

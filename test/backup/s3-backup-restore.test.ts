@@ -341,6 +341,12 @@ describe('S3 key rotation and listing', () => {
     assert.ok(listRequests.length >= 5, `continuation tokens followed (${listRequests.length} follow-up pages)`);
   });
 
+  test('progress idle between transfers', async () => {
+    const response = await send('GET', '/api/backups/s3/progress');
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.deepEqual(response.body, { success: true, transfer: null });
+  });
+
   test('upload follows local backup', async () => {
     const response = await send('POST', '/api/backups');
     assert.equal(response.status, 200, JSON.stringify(response.body));

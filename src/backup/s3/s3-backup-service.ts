@@ -5,7 +5,8 @@ import type { BackupListEntry, BackupListingSource } from '../listing.js';
 import type { BackupManifest, ImageManifest } from '../manifest.js';
 import type { BackupService, RestoreResult } from '../service.js';
 import type { VerifyOutcome } from '../verify.js';
-import { checkDataObjectKey, manifestObjectKey, type BackupObjectKey } from './object-keys.js';
+import { DEFAULT_CHUNK_BYTES, HEADER_BYTES, TAG_BYTES } from '../encryption/index.js';
+import { checkDataObjectKey, dataObjectKey, manifestObjectKey, type BackupObjectKey } from './object-keys.js';
 import { openS3ObjectStore } from './open-store.js';
 import { collectBackupObjects, describeBackups } from './s3-catalog.js';
 import { S3OperationError, type S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
@@ -21,6 +22,17 @@ export interface S3BackupServiceDeps {
   /** Options of every store opened here; tests lower the list page size. */
   storeOptions?: S3ObjectStoreOptions;
   now?: () => Date;
+}
+
+/** A running S3 transfer of one database, for `GET /api/backups/s3/progress` and the CLI's bars. */
+export interface S3TransferProgress {
+  operation: 'upload' | 'download';
+  /** Data object key. */
+  key: string;
+  transferredBytes: number;
+  /** Size of the whole object; null until it is known. */
+  totalBytes: number | null;
+  startedAt: string;
 }
 
 /** Result of `POST /api/backups/s3`. */
@@ -41,6 +53,8 @@ export class S3BackupService implements BackupListingSource {
   readonly location = 's3' as const;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  /** The running transfer of each database; the backup guard allows one at a time. */
+  private readonly transfers = new Map<string, S3TransferProgress>();
 
   constructor(private readonly deps: S3BackupServiceDeps) {
     this.logger = deps.logger.child({ subsystem: 's3-backup' });
@@ -67,6 +81,12 @@ export class S3BackupService implements BackupListingSource {
     });
   }
 
+  /** Returns the running upload or download of a database, or null. */
+  transferProgress(databaseId: string): S3TransferProgress | null {
+    const transfer = this.transfers.get(databaseId);
+    return transfer ? { ...transfer } : null;
+  }
+
   /** Returns the S3 entries of `GET /api/backups`, none when S3 is not configured. Throws 502 when the store fails. */
   async list(databaseId: string): Promise<BackupListEntry[]> {
     const settings = this.deps.settings.find(databaseId);
@@ -87,9 +107,11 @@ export class S3BackupService implements BackupListingSource {
     const { settings, parsedKey } = await this.locate(databaseId, key);
     const store = openS3ObjectStore(settings, this.deps.storeOptions);
     try {
-      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'restore', logger: this.logger });
+      const onDownloadProgress = this.trackTransfer(databaseId, 'download', key);
+      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'restore', logger: this.logger, onDownloadProgress });
       return await this.deps.backups.restorePrepared(databaseId, parsedKey.name, prepare, options);
     } finally {
+      this.transfers.delete(databaseId);
       store.destroy();
     }
   }
@@ -99,10 +121,12 @@ export class S3BackupService implements BackupListingSource {
     const { settings, parsedKey } = await this.locate(databaseId, key);
     const store = openS3ObjectStore(settings, this.deps.storeOptions);
     try {
-      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'verify', logger: this.logger });
+      const onDownloadProgress = this.trackTransfer(databaseId, 'download', key);
+      const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'verify', logger: this.logger, onDownloadProgress });
       const scratchPath = `${this.deps.backups.replicaFilePath(databaseId)}.verify-${parsedKey.name}.tmp`;
       return await this.deps.backups.verifyPrepared(databaseId, parsedKey.name, scratchPath, prepare, options);
     } finally {
+      this.transfers.delete(databaseId);
       store.destroy();
     }
   }
@@ -120,8 +144,10 @@ export class S3BackupService implements BackupListingSource {
   private async upload(databaseId: string, settings: S3Settings, name: string, imagePath: string, image: ImageManifest) {
     const startedAtMs = Date.now();
     const store = openS3ObjectStore(settings, this.deps.storeOptions);
+    const key = dataObjectKey(settings.pathPrefix, name, settings.encryption === 'client-aes256');
+    const onProgress = this.trackTransfer(databaseId, 'upload', key);
     try {
-      const uploaded = await uploadImage({ store, settings, name, imagePath, image });
+      const uploaded = await uploadImage({ store, settings, name, imagePath, image, onProgress: (bytes) => onProgress(bytes, expectedObjectSize(settings, image.plaintext.size)) });
       this.logger.info(
         { databaseId, backup: name, objectKey: uploaded.key, size: uploaded.size, encryption: settings.encryption, durationMs: Date.now() - startedAtMs },
         'backup uploaded to s3',
@@ -135,8 +161,19 @@ export class S3BackupService implements BackupListingSource {
       if (error instanceof S3OperationError) throw new DucklingError('DUCKLING_S3_UNAVAILABLE', { db: databaseId, detail: error.message }, { cause: error });
       throw new DucklingError('DUCKLING_BACKUP_FAILED', { db: databaseId, detail: `S3 upload: ${errorMessage(error)}` }, { cause: error });
     } finally {
+      this.transfers.delete(databaseId);
       store.destroy();
     }
+  }
+
+  /** Starts the progress record of a transfer and returns the callback that updates it. */
+  private trackTransfer(databaseId: string, operation: S3TransferProgress['operation'], key: string): (transferredBytes: number, totalBytes: number | null) => void {
+    const transfer: S3TransferProgress = { operation, key, transferredBytes: 0, totalBytes: null, startedAt: this.now().toISOString() };
+    this.transfers.set(databaseId, transfer);
+    return (transferredBytes, totalBytes) => {
+      transfer.transferredBytes = transferredBytes;
+      transfer.totalBytes = totalBytes;
+    };
   }
 
   /** Checks a requested key and that its data or manifest object exists. */
@@ -165,4 +202,11 @@ export class S3BackupService implements BackupListingSource {
       store.destroy();
     }
   }
+}
+
+/** Size of the object an upload writes: the image itself, or for `client-aes256` the header plus one tag per chunk more. */
+function expectedObjectSize(settings: S3Settings, plaintextBytes: number): number {
+  if (settings.encryption !== 'client-aes256') return plaintextBytes;
+  const chunks = Math.max(1, Math.ceil(plaintextBytes / DEFAULT_CHUNK_BYTES));
+  return HEADER_BYTES + plaintextBytes + chunks * TAG_BYTES;
 }

@@ -24,7 +24,8 @@ export interface S3PrepareOptions {
   /** `restore` throws 422 DUCKLING_BACKUP_KEY_UNKNOWN for an unknown key; `verify` reports it as a failed `key` check. */
   purpose: 'verify' | 'restore';
   logger: Logger;
-  onDownloadProgress?: (downloadedBytes: number) => void;
+  /** Called as bytes arrive, with the object size from the manifest. */
+  onDownloadProgress?: (downloadedBytes: number, totalBytes: number | null) => void;
 }
 
 /** Digests computed in the single pass over the downloaded bytes. */
@@ -52,7 +53,7 @@ export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
       if (!manifest) return { manifest, checks };
 
       const masterKey = manifest.encryption ? findMasterKey(options, manifest.encryption.keyFingerprint) : null;
-      const digests = await download(options, downloadPath, masterKey, checks);
+      const digests = await download(options, downloadPath, masterKey, manifest.object.size, checks);
       if (!digests || !digestChecks(manifest, digests, checks)) return { manifest, checks };
 
       if (manifest.encryption === null) {
@@ -106,14 +107,14 @@ function findMasterKey(options: S3PrepareOptions, fingerprint: string): Buffer |
 }
 
 /** Downloads the data object, computing its SHA-256 and, with a key, its HMAC in the same pass: stage `download`. */
-async function download(options: S3PrepareOptions, downloadPath: string, masterKey: Buffer | null, checks: VerifyCheck[]): Promise<DownloadDigests | null> {
+async function download(options: S3PrepareOptions, downloadPath: string, masterKey: Buffer | null, totalBytes: number, checks: VerifyCheck[]): Promise<DownloadDigests | null> {
   const sha256 = createHash('sha256');
   const hmac = masterKey ? new StreamingObjectHmac(masterKey) : null;
   const size = await readOrThrow502(options, () =>
     options.store.downloadToFile(options.key, downloadPath, (data, downloadedBytes) => {
       sha256.update(data);
       hmac?.update(data);
-      options.onDownloadProgress?.(downloadedBytes);
+      options.onDownloadProgress?.(downloadedBytes, totalBytes);
     }),
   );
   if (size === null) {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { BackupCreatedResponse, BackupListEntry, BackupS3Response, DucklingHttpClient } from '../../client/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { withTransferProgress } from '../transfer-progress.js';
 import { formatBytes, formatCount, formatDuration, type Output } from '../output.js';
 
 interface BackupOptions {
@@ -26,8 +27,8 @@ export function backupCommand(): Command {
         if (!context.output.json) context.output.note(`Backing up database "${id}"${options.s3 ? ' to S3' : ''}…`);
         try {
           if (options.s3) {
-            // TODO(cli): show upload progress in bytes — the server would need to stream upload progress events.
-            const result = await client.forDatabase(id).backupS3();
+            const scoped = client.forDatabase(id);
+            const result = await withTransferProgress(context.output, scoped, scoped.backupS3());
             if (context.output.json) context.output.jsonLine({ databaseId: id, key: result.key, manifestKey: result.manifestKey, size: result.size, durationMs: result.durationMs });
             else printS3Backup(context.output, result);
             continue;

@@ -14,8 +14,13 @@ const RestoreBody = Type.Object(
 
 const scoped = { auth: 'admin' as const, category: 'write' as const, databaseScoped: true };
 
-/** `/api/backups/s3*`: an S3 backup now, and a restore from S3. */
+/** `/api/backups/s3*`: an S3 backup now, a restore from S3, and the progress of the running transfer. */
 export const s3BackupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
+  app.get('/backups/s3/progress', { config: { ...scoped, category: 'read' }, schema: { querystring: Type.Object(DatabaseQuery) } }, async (request) => ({
+    success: true,
+    transfer: deps.s3Backups.transferProgress(databaseId(request)),
+  }));
+
   app.post('/backups/s3', { config: scoped, schema: { querystring: Type.Object(DatabaseQuery) } }, async (request) => {
     const result = await deps.s3Backups.backupNow(databaseId(request));
     return {
