@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { DucklingHttpClient } from '../client/index.js';
 import { formatBytes, type Output } from './output.js';
 
-/** How often the bar asks the server for the transfer's byte count. */
+/** Interval between two requests for the transfer's byte count. */
 const POLL_INTERVAL_MS = 500;
 
 /**
