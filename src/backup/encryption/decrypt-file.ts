@@ -95,21 +95,35 @@ export async function decryptObjectToFile(object: OpenedEncryptedObject, targetP
   }
   try {
     const digest = createHash('sha256');
-    const buffer = Buffer.alloc(object.header.chunkBytes + TAG_BYTES);
+    const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
+    // Two read buffers, so the next chunk is read while this one is decrypted and written.
+    const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
+    const readChunk = async (index: number): Promise<Buffer> => {
+      const length = index === layout.chunkCount - 1 ? layout.lastChunkBytes : fullChunkBytes;
+      const sealed = buffers[index % 2]!.subarray(0, length);
+      await readExactly(source, sealed, HEADER_BYTES + index * fullChunkBytes);
+      return sealed;
+    };
+
     let plaintextSize = 0;
-    let position = HEADER_BYTES;
+    let nextRead = readChunk(0);
+    let previousWrite: Promise<unknown> = Promise.resolve();
+    try {
+      for (let index = 0; index < layout.chunkCount; index += 1) {
+        const sealed = await nextRead;
+        if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
 
-    for (let index = 0; index < layout.chunkCount; index += 1) {
-      const final = index === layout.chunkCount - 1;
-      const length = final ? layout.lastChunkBytes : object.header.chunkBytes + TAG_BYTES;
-      const sealed = buffer.subarray(0, length);
-      await readExactly(source, sealed, position);
-      position += length;
-
-      const plaintext = decryptChunk(object, sealed, index, final);
-      digest.update(plaintext);
-      plaintextSize += plaintext.length;
-      await target.write(plaintext);
+        const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
+        digest.update(plaintext);
+        plaintextSize += plaintext.length;
+        await previousWrite;
+        previousWrite = target.write(plaintext);
+      }
+      await previousWrite;
+    } finally {
+      // A read or write still in flight after a failure must not surface as an unhandled rejection.
+      nextRead.catch(() => undefined);
+      previousWrite.catch(() => undefined);
     }
 
     await target.sync();

@@ -8,6 +8,7 @@ import { BackupIntegrityError, BackupKeyUnknownError } from '../encryption/error
 import { keyFingerprintHex } from '../encryption/keys.js';
 import { verifyManifestHmac } from '../encryption/manifest-mac.js';
 import { StreamingObjectHmac } from '../encryption/object-hmac.js';
+import { fsyncFile } from '../image.js';
 import { parseManifest, type BackupManifest } from '../manifest.js';
 import type { PrepareImage } from '../service.js';
 import type { VerifyCheck } from '../verify.js';
@@ -62,6 +63,8 @@ export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
           checks.push({ name: 'decrypt', ok: false, detail: 'the manifest records no client-side encryption, but the object name or plaintext digest says otherwise' });
           return { manifest, checks };
         }
+        // The file becomes the replica, so it must be on disk before the restore journal names it.
+        await fsyncFile(downloadPath);
         await rename(downloadPath, destinationPath);
         return { manifest, checks };
       }
