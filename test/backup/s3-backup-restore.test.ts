@@ -99,7 +99,7 @@ async function copyBackup(fromKey: string, toName: string, change: (data: Buffer
   return toKey;
 }
 
-/** A fresh backup name with a timestamp no real backup of this run has. */
+/** Returns a backup name whose timestamp no real backup of this run uses. */
 function syntheticName(db: string, minute: number): string {
   return `backup-${db}-2025-06-01T00-${String(minute).padStart(2, '0')}-00-000Z`;
 }
