@@ -39,6 +39,10 @@ export function demoEnvironment({ port, dataPath, connectionString }) {
     DATA_PATH: dataPath,
     MYSQL_CONNECTION_STRING: connectionString,
     DUCKLING_API_KEY: randomBytes(32).toString('hex'),
+    // The server refuses to start without an admin account and a session secret.
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
     DUCKLING_URL: `http://127.0.0.1:${port}`,
     AUTO_START_SYNC: 'false',
     AUTO_BACKUP: 'false',

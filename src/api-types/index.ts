@@ -93,6 +93,8 @@ export interface AdminHealthBody {
   version: string;
   uptime: number;
   databases: DatabaseHealth[];
+  /** Counts of the security findings; `GET /api/security/findings` lists them. */
+  security: { fatal: number; warnings: number };
 }
 
 export interface ReadyBody {
@@ -119,9 +121,68 @@ export interface StatusBody {
   memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
   databases: DatabaseStatusEntry[];
   governor: Record<string, unknown>;
+  /** Counts of the security findings. */
+  security: { fatal: number; warnings: number };
 }
 
 /** Bodies of `GET /api/sync/validate` and the `/api/validation/*` routes. */
 export type { MismatchedRange, TableValidation, ValidationReport, ValidationMode } from '../sync/validation/types.js';
 /** Body of `POST /api/sync/reconcile`. */
 export type { ReconcileReport, TableReconcileResult } from '../sync/reconcile-types.js';
+
+/** Body of `POST /api/login`. */
+export interface LoginResponseBody {
+  success: true;
+  message: string;
+  username: string;
+  /** HS256 JWT; send it as `Authorization: Bearer <token>`. */
+  token: string;
+  /** `JWT_EXPIRES_IN` as configured, e.g. `1h`. */
+  expiresIn: string;
+  expiresAt: string;
+}
+
+export type AuthMethodName = 'api-key' | 'database-key' | 'jwt' | 'session';
+
+/** Body of `GET /api/check-auth`. */
+export type CheckAuthBody =
+  | { authenticated: false; message: string }
+  | { authenticated: true; username: string | null; authMethod: AuthMethodName };
+
+/** Body of `GET /api/me`. */
+export interface MeBody {
+  /** The admin's name, or `api-key:<fingerprint>` / `database-key:<keyId>`. */
+  username: string | null;
+  authMethod: AuthMethodName;
+  tier: 'jwt' | 'apiKey';
+  /** `all`, or `database:<id>` for a database key. */
+  scope: string;
+  expiresAt: string | null;
+}
+
+/** Body of `POST /api/tickets`. */
+export interface TicketBody {
+  ticket: string;
+  purpose: 'sse' | 'ws';
+  db: string;
+  expiresAt: string;
+}
+
+/** One database key as `GET /api/databases/:id/keys` lists it. */
+export interface DatabaseKeyEntry {
+  keyId: string;
+  name: string;
+  /** `dk_<id>_` and the key's first characters, to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Body of `POST /api/databases/:id/keys`: the only response that shows the key. */
+export interface CreatedDatabaseKeyBody {
+  keyId: string;
+  name: string;
+  key: string;
+  expiresAt: string | null;
+}

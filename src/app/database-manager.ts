@@ -15,14 +15,16 @@ import type { Logger } from '../logging/index.js';
 import type { DatabaseRecord, DatabaseRegistry } from '../registry/index.js';
 import { Mutex } from '../replica/index.js';
 import { parseConnectionString, SourceDatabase, type SourceEndpoint } from '../source/index.js';
-import type { SyncProgress } from '../sync/types.js';
+import { describeIdentityChange, readRecordedIdentity, recordIdentity, type SyncService } from '../sync/index.js';
 import { describeDatabase, testDatabaseConnections } from './database-views.js';
-import type { RestorableReplica } from '../backup/index.js';
+import { databaseRestoringError, type RestorableReplica } from '../backup/index.js';
 import { mergeExcluded, openDatabase, openDatabases, openReplicaWithRetry, syncOptionsOf, type LockRetryPolicy } from './open-databases.js';
 import type { ReplicaShare } from './resources.js';
-import { clearSourceState, describeIdentityChange, readRecordedIdentity, recordIdentity } from './source-identity.js';
 
 const MAX_NAME_LENGTH = 128;
+
+/** How long `DELETE /api/databases/:id` waits for the database's running sync to stop at its next flush. */
+const SYNC_STOP_TIMEOUT_MS = 30_000;
 
 /** A database added at runtime gets a new file, so a lock conflict means another process: fail at once. */
 const NO_LOCK_RETRY: LockRetryPolicy = { intervalMs: 0, timeoutMs: 0 };
@@ -32,8 +34,13 @@ export interface DatabaseManagerDeps {
   logger: Logger;
   registry: DatabaseRegistry;
   lockRetry: LockRetryPolicy;
-  /** Sync progress per database: a database with a running sync cannot be deleted or switched to another source. */
-  syncActivity: { progress(databaseId: string): SyncProgress };
+  /**
+   * The sync service: a database with a running sync cannot switch to another source, and a
+   * deleted database's sync is stopped first.
+   */
+  syncActivity: Pick<SyncService, 'progress' | 'stopDatabase' | 'resync' | 'releaseSourceHalt' | 'sourceHalt'>;
+  /** Throws 409 while a backup or restore of the database runs, which a removal or source switch must not overlap. */
+  operations?: { assertFree(databaseId: string, operation: 'backup' | 'restore'): void };
   /** Told after a database is added or removed, so its schedule follows the registry. */
   onChange?: { added(databaseId: string): void; removed(databaseId: string): void };
 }
@@ -104,7 +111,7 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       close: async () => {
         const replica = this.requireHandle(id).replica;
         if (!replica) return;
-        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs);
+        const interrupted = await replica.drainReaders(this.deps.config.query.timeoutMs, () => databaseRestoringError(id));
         if (interrupted > 0) this.logger.warn({ databaseId: id, interrupted }, 'queries interrupted for a restore');
         await replica.close();
         this.updateHandle(id, { replica: null, unavailableReason: 'the replica is being restored from a backup' });
@@ -189,11 +196,22 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       this.parseSource(newConnection);
       next.mysqlConnectionString = newConnection;
     }
-    if (newConnection !== null || options.resync) this.assertNoSync(id);
+    if (newConnection !== null || options.resync) {
+      this.assertNoSync(id);
+      this.deps.operations?.assertFree(id, 'backup');
+    }
 
     const switched = newConnection === null ? null : await this.checkNewSource(handle, newConnection, options.resync);
     try {
-      await this.deps.registry.replace(next);
+      // Only the changed fields are written over the current record, so fields changed meanwhile
+      // by other writers (database keys) are kept.
+      await this.deps.registry.update(id, (current) => ({
+        ...current,
+        name: next.name,
+        mysqlConnectionString: next.mysqlConnectionString,
+        updatedAt: next.updatedAt,
+        ...(next.sync !== undefined ? { sync: next.sync } : {}),
+      }));
     } catch (error) {
       await switched?.source.close();
       throw error;
@@ -209,8 +227,10 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     });
     if (switched) await handle.source?.close();
 
-    if (options.resync && handle.replica) await clearSourceState(handle.replica);
+    if (options.resync && handle.replica) await this.deps.syncActivity.resync({ databaseId: id, replica: handle.replica });
     if (switched && handle.replica) await recordIdentity(handle.replica, switched.identity);
+    // The new connection string reaches the recorded source (or the resync accepted it), so a halt ends.
+    if (switched) this.deps.syncActivity.releaseSourceHalt(id);
 
     this.logger.info(
       { databaseId: id, fields: Object.keys(changes), sourceChanged: switched !== null, resync: options.resync },
@@ -236,7 +256,14 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
       const identity = await source.identify();
       const recorded = await readRecordedIdentity(handle.replica);
       const change = recorded === null ? null : describeIdentityChange(recorded, identity);
-      if (change !== null && !resync) throw new DucklingError('DUCKLING_SOURCE_CHANGED', { db: handle.id, detail: change });
+      if (change !== null && !resync) {
+        throw new DucklingError('DUCKLING_SOURCE_CHANGED', {
+          subject: 'new connection string',
+          db: handle.id,
+          detail: change,
+          remedy: 'keep the old connection string, or repeat the request with ?resync=true to switch sources and reload the replica at the next sync',
+        });
+      }
       return { source, identity };
     } catch (error) {
       await source.close();
@@ -244,14 +271,32 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     }
   }
 
+  /**
+   * Removes the database. Its handle leaves the directory first, so neither a route nor the
+   * scheduler starts another sync of it. A running sync then stops at its next flush. When it does
+   * not stop within SYNC_STOP_TIMEOUT_MS, the database is put back and 409 is thrown.
+   */
   private async removeNow(id: string, options: { deleteFiles: boolean }): Promise<{ message: string }> {
     const handle = this.requireHandle(id);
     const record = this.requireRecord(id);
-    this.assertNoSync(id);
+    this.deps.operations?.assertFree(id, 'backup');
 
-    await this.deps.registry.remove(id);
     this.handles.delete(id);
     this.deps.onChange?.removed(id);
+    const restore = () => {
+      this.handles.set(id, handle);
+      this.deps.onChange?.added(id);
+    };
+    if (!(await this.deps.syncActivity.stopDatabase(id, SYNC_STOP_TIMEOUT_MS))) {
+      restore();
+      this.assertNoSync(id);
+    }
+    try {
+      await this.deps.registry.remove(id);
+    } catch (error) {
+      restore();
+      throw error;
+    }
     await closeHandle(handle);
 
     const file = record.duckdbPath;
@@ -278,9 +323,8 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
     }
   }
 
-  /** Stopping a run early needs a per-database stop in the sync service, so a running sync blocks the change. */
+  /** Throws 409 DUCKLING_SYNC_IN_PROGRESS while a sync of the database runs. */
   private assertNoSync(id: string): void {
-    // TODO(sync): stop the database's run at its next flush instead — needs SyncService.stopDatabase(id).
     const progress = this.deps.syncActivity.progress(id);
     if (!progress.inProgress) return;
     throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: progress.type ?? 'full', db: id, runId: progress.runId ?? 'unknown' });
@@ -297,7 +341,10 @@ export class DatabaseManager implements DatabaseDirectory, DatabaseAdminPort {
 
   private describe(record: DatabaseRecord): DatabaseView {
     const handle = this.handles.get(record.id);
-    return describeDatabase(this.deps.config, record, handle, this.deps.syncActivity.progress(record.id).inProgress);
+    return describeDatabase(this.deps.config, record, handle, {
+      syncing: this.deps.syncActivity.progress(record.id).inProgress,
+      sourceHalt: this.deps.syncActivity.sourceHalt(record.id),
+    });
   }
 
   private requireHandle(id: string): DatabaseHandle {

@@ -4,10 +4,18 @@ import type { ConnectionTestResult, DatabaseHandle, DatabaseStatus, DatabaseView
 import type { Logger } from '../logging/index.js';
 import type { DatabaseRecord } from '../registry/index.js';
 import { parseConnectionString } from '../source/index.js';
-import { readRecordedIdentity, recordIdentity } from './source-identity.js';
+import { readRecordedIdentity, recordIdentity } from '../sync/index.js';
 
-/** Builds the API view of a record: every field but the connection string, plus the live status. */
-export function describeDatabase(config: Config, record: DatabaseRecord, handle: DatabaseHandle | undefined, syncing: boolean): DatabaseView {
+/**
+ * Builds the API view of a record: every field but the connection string, plus the live status.
+ * `sourceHalt` is the identity difference that halted the database's syncs, or null.
+ */
+export function describeDatabase(
+  config: Config,
+  record: DatabaseRecord,
+  handle: DatabaseHandle | undefined,
+  activity: { syncing: boolean; sourceHalt: string | null },
+): DatabaseView {
   let mysql: DatabaseView['mysql'] = null;
   let parseError: string | null = null;
   try {
@@ -16,7 +24,7 @@ export function describeDatabase(config: Config, record: DatabaseRecord, handle:
     parseError = errorMessage(error);
   }
 
-  let status: DatabaseStatus = syncing ? 'syncing' : 'ready';
+  let status: DatabaseStatus = activity.syncing ? 'syncing' : 'ready';
   let error: string | undefined;
   if (!handle?.replica) {
     status = 'unavailable';
@@ -24,6 +32,9 @@ export function describeDatabase(config: Config, record: DatabaseRecord, handle:
   } else if (!handle.source) {
     status = 'source_error';
     error = handle.sourceError ? errorMessage(handle.sourceError) : (parseError ?? 'the database has no connection string');
+  } else if (activity.sourceHalt !== null) {
+    status = 'source_error';
+    error = `syncs are halted because the source differs from the one the replica was copied from: ${activity.sourceHalt}; resync with PUT /api/databases/${record.id}?resync=true or DELETE /api/sync/clear-all?db=${record.id}`;
   }
 
   const view: DatabaseView = {

@@ -2,21 +2,27 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { AuditLog } from '../audit/index.js';
+import { createAuthServices, type AuthAttemptGuard, type AuthServices } from '../auth/index.js';
 import { BackupScheduler, BackupService, type RestoreCrashPoint } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import { DucklingError } from '../errors/index.js';
-import { createHttpServer, type Readiness } from '../http/index.js';
+import { createHttpServer, type DatabaseHandle, type Readiness } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import { QueryService } from '../query/query-service.js';
 import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
-import { SyncScheduler } from '../scheduler/index.js';
+import { Recovery, SyncScheduler } from '../scheduler/index.js';
+import { readRecordedIdentity, SyncService } from '../sync/index.js';
+import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
+import { registryKeyRecords } from './database-key-records.js';
 import { S3BackupService } from '../backup/s3/s3-backup-service.js';
 import { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
-import { IdentityRecordingSyncService } from './identity-recording-sync.js';
-import { readRecordedIdentity } from './source-identity.js';
+import { RestoreAwareSyncService } from './restore-aware-sync.js';
 import { DEFAULT_LOCK_RETRY, type LockRetryPolicy } from './open-databases.js';
 import { DUCKLING_VERSION } from './version.js';
 
@@ -33,6 +39,14 @@ export interface DucklingOptions {
   scheduleIntervalMs?: number;
   /** Delay of the first scheduled run instead of 5 s; tests shorten it. */
   firstScheduledRunDelayMs?: number;
+  /** Scheduled reconciliation period in ms instead of `RECONCILE_INTERVAL_MINUTES`; tests shorten it. */
+  reconcileIntervalMs?: number;
+  /** Health monitor period in ms instead of `HEALTH_CHECK_INTERVAL`; tests shorten it. */
+  healthCheckIntervalMs?: number;
+  /** Receives the errors behind 5xx responses (Sentry, started by `serve`). */
+  errorReporter?: ErrorReporter;
+  /** Charges login attempts and failed credentials; default: no limit. */
+  attemptGuard?: AuthAttemptGuard;
   /** Scheduled backup period in ms instead of `BACKUP_INTERVAL_HOURS`; tests shorten it. */
   backupIntervalMs?: number;
   /** Test-only: the restore step at which the process kills itself with SIGKILL. */
@@ -60,9 +74,11 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   const logger = options.logger;
   let databases: DatabaseManager | null = null;
   const directory = { get: (id: string) => databases?.get(id), list: () => databases?.list() ?? [] };
-  const syncService = new IdentityRecordingSyncService({
+  const audit = new AuditLog(logger.child({ subsystem: 'audit' }));
+  const syncService = new RestoreAwareSyncService({
     config,
     logger,
+    onTableDropped: (drop) => auditTableDrop(audit, drop),
     // A restore replaces the file a sync would write, so no run starts while one is in progress.
     assertCanRun: (databaseId) => {
       if (backups.guard.current(databaseId) !== 'restore') return;
@@ -83,6 +99,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     }),
     ducklingVersion: DUCKLING_VERSION,
     logger,
+    audit,
     restoreCrashAt: options.restoreCrashAt ?? null,
   });
   const backupScheduler = new BackupScheduler({
@@ -97,18 +114,35 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
   };
   const queryService = new QueryService({ config, logger });
   const tableService = new TableService({ config, queryService });
-  const health = new HealthMonitor(directory, logger);
+  const security = new SecurityFindings(logger.child({ subsystem: 'security' }), audit);
   const scheduler = new SyncScheduler({
     databases: directory,
-    sync: syncService,
+    sync: auditScheduledRuns(syncService, audit),
     logger,
     intervalMs: options.scheduleIntervalMs ?? config.sync.intervalMinutes * 60_000,
     incremental: config.sync.incrementalEnabled,
+    reconcileIntervalMs: options.reconcileIntervalMs ?? config.sync.reconcileIntervalMinutes * 60_000,
     ...(options.firstScheduledRunDelayMs !== undefined ? { firstRunDelayMs: options.firstScheduledRunDelayMs } : {}),
+  });
+  const recovery = new Recovery({
+    databases: directory,
+    sync: syncService,
+    schedule: scheduler,
+    logger,
+    enabled: config.health.autoRestart && config.health.checksEnabled,
+    maxAttempts: config.health.maxRestartAttempts,
+  });
+  const health = new HealthMonitor({
+    databases: directory,
+    logger,
+    syncActivity: syncService,
+    intervalMs: config.health.checksEnabled ? (options.healthCheckIntervalMs ?? config.health.checkIntervalMs) : 0,
+    afterCheck: (databaseId) => recovery.evaluate(databaseId),
   });
 
   let phase: Phase = 'created';
   let server: FastifyInstance | null = null;
+  let auth: AuthServices | null = null;
   let httpAddress: string | null = null;
   let stopping: Promise<void> | null = null;
 
@@ -128,13 +162,30 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     try {
       await mkdir(config.dataPath, { recursive: true });
       const registry = await DatabaseRegistry.load({ config, logger });
+      // Throws FatalFindingsError before any replica or listener opens.
+      security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
       databases = await DatabaseManager.open({
         config,
         logger,
         registry,
         lockRetry: options.lockRetry ?? DEFAULT_LOCK_RETRY,
         syncActivity: syncService,
-        onChange: { added: (id) => scheduler.add(id), removed: (id) => scheduler.remove(id) },
+        operations: backups.guard,
+        onChange: {
+          added: (id) => scheduler.add(id),
+          removed: (id) => {
+            scheduler.remove(id);
+            recovery.remove(id);
+          },
+        },
+      });
+      // In the background, so a slow source does not delay the start.
+      void verifySources(directory.list(), syncService, logger);
+      auth = await createAuthServices({
+        config,
+        logger,
+        keyRecords: registryKeyRecords(registry),
+        ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
       });
 
       const s3StoreOptions = options.s3ListPageSize !== undefined ? { listPageSize: options.s3ListPageSize } : {};
@@ -153,16 +204,30 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
-        automation: scheduler,
         s3Settings,
         s3Backups,
         backups,
+        audit,
+        automation: {
+          get isRunning() {
+            return scheduler.isRunning;
+          },
+          start: () => scheduler.start(),
+          stop: () => scheduler.stop(),
+          describe: (id) => scheduler.describe(id),
+          describeReconcile: (id) => scheduler.describeReconcile(id),
+          describeRecovery: (id) => recovery.describe(id),
+        },
+        security,
+        ...(options.errorReporter ? { errors: options.errorReporter } : {}),
+        auth,
         readiness,
       });
       await server.listen({ port: config.port, host: config.host });
       httpAddress = formatAddress(server.server.address() as AddressInfo);
       // Scheduled runs start only once the API that reports them is up.
       if (config.sync.autoStart) scheduler.start();
+      health.start();
       if (config.backup.autoBackup) backupScheduler.start();
     } catch (error) {
       logger.error({ err: error }, 'duckling failed to start');
@@ -182,11 +247,18 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     phase = 'stopping';
     logger.info('duckling stopping');
 
-    // No scheduled run may start while the rest shuts down.
+    // No scheduled or recovery run may start while the rest shuts down.
     scheduler.stop();
+    await health.stop();
+    recovery.close();
     await backupScheduler.stop();
 
     if (server) await closeHttpServer(server, logger);
+    // A restore still running would reopen its replica after the databases close.
+    await withTimeout(backups.guard.whenIdle(), SYNC_STOP_TIMEOUT_MS, () =>
+      logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'backups or restores still running at shutdown'),
+    );
+    await auth?.close();
     await withTimeout(syncService.shutdown(), SYNC_STOP_TIMEOUT_MS, () =>
       logger.warn({ timeoutMs: SYNC_STOP_TIMEOUT_MS }, 'syncs did not stop in time; their sessions resume at the next start'),
     );
@@ -205,6 +277,24 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       return httpAddress;
     },
   };
+}
+
+/**
+ * Compares each database's source identity with the one its replica recorded, so a source changed
+ * while Duckling was stopped (a hand-edited databases.json) halts that database's syncs before its
+ * first run. A source that cannot be reached now is checked again at the start of each run.
+ */
+async function verifySources(handles: readonly DatabaseHandle[], sync: SyncService, logger: Logger): Promise<void> {
+  for (const handle of handles) {
+    if (!handle.replica || !handle.source) continue;
+    const target = { databaseId: handle.id, replica: handle.replica, source: handle.source, excludedTables: handle.excludedTables };
+    try {
+      const outcome = await sync.verifySource(target);
+      logger.info({ databaseId: handle.id, outcome }, 'source identity checked');
+    } catch (error) {
+      logger.warn({ err: error, databaseId: handle.id }, 'source identity check at start failed; each run checks it again');
+    }
+  }
 }
 
 /** Stops accepting connections and waits for in-flight requests, cutting them off after the drain timeout. */

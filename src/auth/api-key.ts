@@ -1,11 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-
-/** Caller identity of a request. Later kinds (JWT user, database key) join this union. */
-export type Principal =
-  | { kind: 'anonymous'; tier: 'anonymous' }
-  | { kind: 'apiKey'; tier: 'apiKey'; keyFingerprint: string; key: 'current' | 'previous' };
-
-export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', tier: 'anonymous' });
+import type { Principal } from './principal.js';
 
 /** Query parameters that would carry a credential in a URL, where proxies and logs keep it. */
 export const URL_CREDENTIAL_PARAMETERS = ['token', 'apiKey', 'api_key', 'key', 'password'] as const;

@@ -9,6 +9,7 @@ export type GuardedOperation = 'backup' | 'restore';
  */
 export class DatabaseOperationGuard {
   private readonly running = new Map<string, GuardedOperation>();
+  private readonly tasks = new Set<Promise<unknown>>();
 
   constructor(private readonly syncActivity: { progress(databaseId: string): SyncProgress }) {}
 
@@ -19,11 +20,19 @@ export class DatabaseOperationGuard {
   async run<T>(databaseId: string, operation: GuardedOperation, task: () => Promise<T>): Promise<T> {
     this.assertFree(databaseId, operation);
     this.running.set(databaseId, operation);
+    const work = task();
+    this.tasks.add(work);
     try {
-      return await task();
+      return await work;
     } finally {
+      this.tasks.delete(work);
       this.running.delete(databaseId);
     }
+  }
+
+  /** Resolves once every backup and restore running now has ended, successfully or not. */
+  async whenIdle(): Promise<void> {
+    await Promise.allSettled([...this.tasks]);
   }
 
   /** Throws the 409 that `run` would throw, without starting anything. */

@@ -1,10 +1,10 @@
-export { BackupService, type RemoteVerifier, type BackupServiceDeps, type BackupDatabase, type BackupDatabases, type BackupListener, type LocalBackupResult, type PrepareImage, type RestorableReplica, type RestoreResult } from './service.js';
+export { BackupService, type OperationContext, type RemoteVerifier, type BackupServiceDeps, type BackupDatabase, type BackupDatabases, type BackupListener, type LocalBackupResult, type PrepareImage, type RestorableReplica, type RestoreResult } from './service.js';
 export { DatabaseOperationGuard, type GuardedOperation } from './guard.js';
 export { takeConsistentImage, fsyncFile, fsyncDirectory, type ImageSource, type ImageOptions } from './image.js';
 export { withImage, readImageFacts, digestFile, readStorageVersion, type ScratchSettings, type ImageFacts } from './image-facts.js';
 export { completeManifest, parseManifest, ManifestSchema, type BackupManifest, type ImageManifest, type ManifestTable } from './manifest.js';
 export { checkPlaintextDigest, verifyImageFile, type VerifyCheck, type VerifyOutcome, type VerifyTarget } from './verify.js';
-export { swapInVerifiedImage, verifiedImagePath, RESTORE_CRASH_POINTS, type ReplicaSlot, type RestoreCrashPoint } from './restore.js';
+export { databaseRestoringError, swapInVerifiedImage, verifiedImagePath, RESTORE_CRASH_POINTS, type ReplicaSlot, type RestoreCrashPoint } from './restore.js';
 export { recoverUnfinishedRestore, type RecoveryPlan } from './restore-journal.js';
 export { mergeListings, type BackupListEntry, type BackupListingSource } from './listing.js';
 export { LocalBackupStore, type LocalBackupLocation } from './local-store.js';

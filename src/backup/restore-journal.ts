@@ -46,7 +46,7 @@ export async function removeReplicaFiles(filePath: string): Promise<void> {
 }
 
 /**
- * What startup must do with a replica file after looking for an unfinished restore:
+ * Startup action for a replica file after the check for an unfinished restore:
  * - `open`: open the live file as usual (nothing was unfinished, or the previous file was put back);
  * - `open-restored`: the verified file is in place and the previous one is still kept. Call
  *   `commit` once the file opened, or `rollback` to put the previous file back when it did not;
@@ -62,7 +62,10 @@ export type RecoveryPlan =
 export async function recoverUnfinishedRestore(filePath: string, logger: Logger): Promise<RecoveryPlan> {
   const directory = path.dirname(filePath);
   const journal = await readJournal(filePath);
-  if (journal === null) return checkStrayPreRestoreFiles(filePath, logger);
+  if (journal === null) {
+    await removeStrayScratchFiles(filePath, logger);
+    return checkStrayPreRestoreFiles(filePath, logger);
+  }
 
   const previousPath = path.join(directory, journal.previous);
   const verifiedPath = path.join(directory, journal.verified);
@@ -120,6 +123,23 @@ async function checkStrayPreRestoreFiles(filePath: string, logger: Logger): Prom
     kind: 'unavailable',
     reason: `${base} is missing but ${previous.join(', ')} exists, so a restore was interrupted; move that file back to ${base} or restore a backup, then restart`,
   };
+}
+
+/**
+ * Removes scratch files a crash left beside the replica: images being verified, restored or
+ * uploaded (`<file>.verify-*.tmp`, `.restore-*.tmp`, `.image-*.tmp`). Without a journal no
+ * restore uses them, and at startup nothing else does.
+ */
+async function removeStrayScratchFiles(filePath: string, logger: Logger): Promise<void> {
+  const base = path.basename(filePath);
+  const entries = await readdir(path.dirname(filePath)).catch(() => [] as string[]);
+  const stray = entries.filter(
+    (entry) => entry.endsWith('.tmp') && ['verify-', 'restore-', 'image-'].some((kind) => entry.startsWith(`${base}.${kind}`)),
+  );
+  for (const entry of stray) {
+    await rm(path.join(path.dirname(filePath), entry), { force: true });
+    logger.warn({ file: entry }, 'removed a scratch file left by an interrupted backup or restore');
+  }
 }
 
 async function readJournal(filePath: string): Promise<RestoreJournal | null> {

@@ -26,6 +26,14 @@ export interface ReplicaSlot {
   open(): Promise<void>;
 }
 
+/** `Retry-After` of requests that arrive while their database is being restored. */
+const RESTORING_RETRY_AFTER_SEC = 5;
+
+/** Builds the 503 for a request to a database whose replica a restore is swapping. */
+export function databaseRestoringError(databaseId: string): DucklingError {
+  return new DucklingError('DUCKLING_DATABASE_RESTORING', { db: databaseId }, { headers: { 'retry-after': String(RESTORING_RETRY_AFTER_SEC) } });
+}
+
 /** `<file>.restore-<backup id>.tmp`: where a backup is verified, beside the live file. */
 export function verifiedImagePath(filePath: string, backupId: string): string {
   return `${filePath}.restore-${backupId}.tmp`;

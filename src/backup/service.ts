@@ -1,6 +1,8 @@
+import { constants } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DucklingError } from '../errors/index.js';
+import { SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from '../audit/index.js';
+import { DucklingError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Replica } from '../replica/index.js';
 import type { SourceIdentity } from '../source/index.js';
@@ -47,10 +49,18 @@ export interface BackupServiceDeps {
   scratchSettings(databaseId: string, name: string): ScratchSettings;
   ducklingVersion: string;
   logger: Logger;
+  /** Receives `backup.created`, `backup.failed` and `restore.*` events. */
+  audit: { record(input: AuditEventInput): void };
   /** Current time; tests move it. */
   now?: () => Date;
   /** Test-only: the restore step at which the process kills itself. */
   restoreCrashAt?: RestoreCrashPoint | null;
+}
+
+/** Who asked for a backup or restore, for the audit log; the system actor when omitted (the schedule). */
+export interface OperationContext {
+  actor: AuditActor;
+  requestId?: string | null;
 }
 
 /** Result of one local backup, as `POST /api/backups` returns it. */
@@ -142,7 +152,7 @@ export class BackupService {
    * listeners (S3 upload) and retention. Throws 409 DUCKLING_BACKUP_IN_PROGRESS while another
    * backup or restore of the database runs, 500 DUCKLING_BACKUP_FAILED when the image fails.
    */
-  async createLocalBackup(databaseId: string): Promise<LocalBackupResult> {
+  async createLocalBackup(databaseId: string, context: OperationContext = { actor: SYSTEM_ACTOR }): Promise<LocalBackupResult> {
     const database = this.requireReplica(databaseId);
     return this.guard.run(databaseId, 'backup', async () => {
       const startedAtMs = Date.now();
@@ -159,13 +169,13 @@ export class BackupService {
       } catch (error) {
         await this.store.remove(location);
         this.logger.error({ err: error, databaseId, backup: name }, 'backup failed');
-        // TODO(audit): record backup.failed once the audit log exists.
+        this.audit('backup.failed', 'failure', databaseId, context, { backup: name, reason: errorMessage(error) });
         if (error instanceof DucklingError) throw error;
         throw new DucklingError('DUCKLING_BACKUP_FAILED', { db: databaseId, detail: (error as Error).message }, { cause: error });
       }
       const result: LocalBackupResult = { name, size: manifest.object.size, durationMs: Date.now() - startedAtMs, manifest };
       this.logger.info({ databaseId, backup: name, size: result.size, durationMs: result.durationMs, tables: manifest.tables.length }, 'backup created');
-      // TODO(audit): record backup.created once the audit log exists.
+      this.audit('backup.created', 'success', databaseId, context, { backup: name, size: result.size });
 
       for (const listener of this.backupListeners) {
         try {
@@ -199,6 +209,11 @@ export class BackupService {
         await rm(imagePath, { force: true });
       }
     });
+  }
+
+  /** Returns the creation time (ISO 8601) of the database's newest complete local backup, or null. */
+  async lastBackupAt(databaseId: string): Promise<string | null> {
+    return (await this.store.newestComplete(databaseId))?.manifest?.createdAt ?? null;
   }
 
   /** Local backups and those of every listing source, newest first. */
@@ -238,7 +253,12 @@ export class BackupService {
    * Restores a local backup, by name or the newest complete one. See `restorePrepared` for the
    * steps and errors; a name that breaks the naming rule gets 400 and an unknown one 404.
    */
-  async restoreLocal(databaseId: string, choice: { name: string } | { latest: true }, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
+  async restoreLocal(
+    databaseId: string,
+    choice: { name: string } | { latest: true },
+    options: { allowCrossDatabase: boolean },
+    context: OperationContext = { actor: SYSTEM_ACTOR },
+  ): Promise<RestoreResult> {
     this.requireDatabase(databaseId);
     let name: string;
     if ('name' in choice) {
@@ -252,7 +272,7 @@ export class BackupService {
       name = newest.name;
     }
     const prepare = await this.prepareLocal(databaseId, name);
-    return this.restorePrepared(databaseId, name, prepare, options);
+    return this.restorePrepared(databaseId, name, prepare, options, context);
   }
 
   /**
@@ -262,35 +282,58 @@ export class BackupService {
    * untouched. Otherwise the database is marked restoring (503 for new requests), its replica is
    * closed, and the file is swapped in through the restore journal.
    */
-  async restorePrepared(databaseId: string, name: string, prepare: PrepareImage, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
+  async restorePrepared(
+    databaseId: string,
+    name: string,
+    prepare: PrepareImage,
+    options: { allowCrossDatabase: boolean },
+    context: OperationContext = { actor: SYSTEM_ACTOR },
+  ): Promise<RestoreResult> {
     this.requireDatabase(databaseId);
     return this.guard.run(databaseId, 'restore', async () => {
-      const startedAtMs = Date.now();
-      const slot = this.deps.restorableReplica(databaseId);
-      const verifiedPath = verifiedImagePath(slot.filePath, name);
-      let manifest: BackupManifest;
+      this.audit('restore.started', 'success', databaseId, context, { backup: name, allowCrossDatabase: options.allowCrossDatabase });
       try {
-        const outcome = await this.runVerification(databaseId, name, verifiedPath, prepare, options);
-        if (!outcome.valid) throw this.verificationError(databaseId, name, outcome);
-        manifest = outcome.manifest!;
+        const result = await this.restoreGuarded(databaseId, name, prepare, options);
+        this.audit('restore.completed', 'success', databaseId, context, { backup: name, durationMs: result.durationMs });
+        return result;
       } catch (error) {
-        await removeScratchFile(verifiedPath, this.logger);
+        const code = error instanceof DucklingError ? error.code : 'DUCKLING_INTERNAL';
+        this.audit('restore.failed', 'failure', databaseId, context, { backup: name, code });
         throw error;
       }
-
-      this.logger.info({ databaseId, backup: name }, 'restore verified; swapping the replica');
-      slot.beginRestoring();
-      try {
-        await swapInVerifiedImage({ databaseId, slot, verifiedPath, logger: this.logger, now: this.now(), crashAt: this.deps.restoreCrashAt ?? null });
-      } finally {
-        slot.endRestoring();
-        await removeScratchFile(verifiedPath, this.logger);
-      }
-      const durationMs = Date.now() - startedAtMs;
-      this.logger.info({ databaseId, backup: name, durationMs }, 'restore completed');
-      // TODO(audit): record restore.completed (and restore.failed above) once the audit log exists.
-      return { restoredFrom: name, tables: manifest.tables.map(({ name: table, rows }) => ({ name: table, rows })), durationMs };
     });
+  }
+
+  /** Verifies and swaps in a backup; the caller holds the database's restore guard. */
+  private async restoreGuarded(databaseId: string, name: string, prepare: PrepareImage, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
+    const startedAtMs = Date.now();
+    const slot = this.deps.restorableReplica(databaseId);
+    const verifiedPath = verifiedImagePath(slot.filePath, name);
+    let manifest: BackupManifest;
+    try {
+      const outcome = await this.runVerification(databaseId, name, verifiedPath, prepare, options);
+      if (!outcome.valid) throw this.verificationError(databaseId, name, outcome);
+      manifest = outcome.manifest!;
+    } catch (error) {
+      await removeScratchFile(verifiedPath, this.logger);
+      throw error;
+    }
+
+    this.logger.info({ databaseId, backup: name }, 'restore verified; swapping the replica');
+    slot.beginRestoring();
+    try {
+      await swapInVerifiedImage({ databaseId, slot, verifiedPath, logger: this.logger, now: this.now(), crashAt: this.deps.restoreCrashAt ?? null });
+    } finally {
+      slot.endRestoring();
+      await removeScratchFile(verifiedPath, this.logger);
+    }
+    const durationMs = Date.now() - startedAtMs;
+    this.logger.info({ databaseId, backup: name, durationMs }, 'restore completed');
+    return { restoredFrom: name, tables: manifest.tables.map(({ name: table, rows }) => ({ name: table, rows })), durationMs };
+  }
+
+  private audit(event: AuditEventInput['event'], outcome: 'success' | 'failure', databaseId: string, context: OperationContext, detail: Record<string, unknown>): void {
+    this.deps.audit.record({ event, actor: context.actor, target: databaseId, outcome, requestId: context.requestId ?? null, detail });
   }
 
   private async runVerification(
@@ -326,7 +369,7 @@ export class BackupService {
         return { manifest: null, checks: [{ name: 'download', ok: false, detail: (error as Error).message }] };
       }
       try {
-        await copyFile(location.imagePath, destinationPath);
+        await copyFile(location.imagePath, destinationPath, constants.COPYFILE_FICLONE);
       } catch (error) {
         return { manifest, checks: [{ name: 'download', ok: false, detail: `copying ${path.basename(location.imagePath)} failed: ${(error as Error).message}` }] };
       }

@@ -29,6 +29,8 @@ export interface CliContext {
   envFileValues: Record<string, string>;
   /** True when the user named the env file with `--env-file`. */
   envFileExplicit: boolean;
+  /** True when the user gave `--db`, which `--all` excludes. */
+  dbExplicit: boolean;
   /** Builds the HTTP client from `--url`, `DUCKLING_URL` and the API key sources. */
   client(): DucklingHttpClient;
   /** True when an API key was found, so the message of a 401 can tell whether one was sent at all. */
@@ -62,6 +64,7 @@ export function createContext(command: Command): CliContext {
     envFilePath,
     envFileValues,
     envFileExplicit,
+    dbExplicit: root.getOptionValueSource('db') === 'cli',
     client() {
       const url = options.url ?? nonEmpty(process.env.DUCKLING_URL) ?? nonEmpty(envFileValues.DUCKLING_URL) ?? DEFAULT_URL;
       try {

@@ -2,6 +2,12 @@ import { DucklingClientError, DucklingConnectionError, networkErrorCode } from '
 import { readEventStream } from './sse.js';
 import type {
   AdminHealthBody,
+  CheckAuthBody,
+  CreatedDatabaseKeyBody,
+  DatabaseKeyEntry,
+  LoginResponseBody,
+  MeBody,
+  TicketBody,
   PublicHealthBody,
   QueryFormat,
   QueryRequestBody,
@@ -32,8 +38,10 @@ import type {
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
   url: string;
-  /** Global API key, sent as `Authorization: Bearer <key>`; null sends no credentials. */
+  /** Global API key or database key, sent as `Authorization: Bearer <key>`; null sends no credentials. */
   apiKey?: string | null;
+  /** Token of `login()`, sent as `Authorization: Bearer <token>` when no `apiKey` is given. */
+  token?: string | null;
   /** Database id for database-scoped routes (`?db=`); default `default`. */
   db?: string;
   /** Time to wait for response headers in milliseconds; default 60,000. Event streams have none. */
@@ -43,7 +51,7 @@ export interface DucklingHttpClientOptions {
 type QueryValue = string | number | boolean | undefined;
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   query?: Record<string, QueryValue>;
   body?: unknown;
   /** Adds `?db=` for database-scoped routes. */
@@ -58,19 +66,20 @@ interface RequestOptions {
 export class DucklingHttpClient {
   readonly baseUrl: string;
   readonly db: string;
-  private readonly apiKey: string | null;
+  /** The API key, database key or token sent as `Authorization: Bearer`; null for none. */
+  private readonly credential: string | null;
   private readonly requestTimeoutMs: number;
 
   constructor(options: DucklingHttpClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.url);
     this.db = options.db ?? 'default';
-    this.apiKey = options.apiKey ?? null;
+    this.credential = options.apiKey ?? options.token ?? null;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   }
 
   /** Returns a client for another database on the same server. */
   forDatabase(db: string): DucklingHttpClient {
-    return new DucklingHttpClient({ url: this.baseUrl, apiKey: this.apiKey, db, requestTimeoutMs: this.requestTimeoutMs });
+    return new DucklingHttpClient({ url: this.baseUrl, apiKey: this.credential, db, requestTimeoutMs: this.requestTimeoutMs });
   }
 
   health(): Promise<PublicHealthBody | AdminHealthBody> {
@@ -79,6 +88,43 @@ export class DucklingHttpClient {
 
   status(): Promise<StatusBody> {
     return this.json('/status');
+  }
+
+  /** Logs in as the admin. Pass the returned `token` to a new client as `token` to use it. */
+  login(username: string, password: string): Promise<LoginResponseBody> {
+    return this.json('/api/login', { method: 'POST', body: { username, password } });
+  }
+
+  /** Revokes this client's token; it fails on every later request. */
+  logout(): Promise<{ success: boolean; message: string }> {
+    return this.json('/api/logout', { method: 'POST' });
+  }
+
+  checkAuth(): Promise<CheckAuthBody> {
+    return this.json('/api/check-auth');
+  }
+
+  me(): Promise<MeBody> {
+    return this.json('/api/me');
+  }
+
+  /** Gets a single-use, 60-second ticket for `?ticket=` on an event stream (`sse`) or WebSocket (`ws`) of this client's database. */
+  createTicket(purpose: 'sse' | 'ws'): Promise<TicketBody> {
+    return this.json('/api/tickets', { method: 'POST', body: { purpose, db: this.db } });
+  }
+
+  async listDatabaseKeys(databaseId: string = this.db): Promise<DatabaseKeyEntry[]> {
+    const body = await this.json<{ keys: DatabaseKeyEntry[] }>(`/api/databases/${encodeURIComponent(databaseId)}/keys`);
+    return body.keys;
+  }
+
+  /** Creates a key for one database; the response is the only place the key is ever shown. */
+  createDatabaseKey(databaseId: string, input: { name: string; expiresAt?: string }): Promise<CreatedDatabaseKeyBody> {
+    return this.json(`/api/databases/${encodeURIComponent(databaseId)}/keys`, { method: 'POST', body: input });
+  }
+
+  deleteDatabaseKey(databaseId: string, keyId: string): Promise<{ success: boolean }> {
+    return this.json(`/api/databases/${encodeURIComponent(databaseId)}/keys/${encodeURIComponent(keyId)}`, { method: 'DELETE' });
   }
 
   /** Runs one statement and returns the JSON result. */
@@ -202,7 +248,7 @@ export class DucklingHttpClient {
     return this.json('/api/backups/s3/progress', { scoped: true });
   }
 
-  /** Local and S3 backups of the database, newest first. */
+  /** Lists the local and S3 backups of the database, newest first. */
   backupList(): Promise<BackupListResponse> {
     return this.json('/api/backups', { scoped: true });
   }
@@ -256,7 +302,7 @@ export class DucklingHttpClient {
   private async request(path: string, options: RequestOptions): Promise<Response> {
     const url = this.buildUrl(path, options);
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
-    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (this.credential) headers.authorization = `Bearer ${this.credential}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
 
     const timeout = new AbortController();

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { VARIABLES, WATCHED_PREFIXES } from './variables.js';
-import { isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
+import { durationToSeconds, isProblem, parseVariable, sizeToBytes, type ConfigProblem, type ParsedValue } from './parse.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** The validated, frozen settings passed to every component. Durations carry their unit. */
 export interface Config {
@@ -51,10 +52,45 @@ export interface Config {
     autoStart: boolean;
     /** Scheduled runs are incremental, else full. */
     incrementalEnabled: boolean;
+    /** Scheduled reconciliation period; 0 disables it. */
+    reconcileIntervalMinutes: number;
+  };
+  health: {
+    /** Run the background health monitor. */
+    checksEnabled: boolean;
+    checkIntervalMs: number;
+    /** Recovery syncs by the health monitor. */
+    autoRestart: boolean;
+    maxRestartAttempts: number;
   };
   auth: {
     apiKey: string | null;
     apiKeyPrevious: string | null;
+    /** The one admin account of `POST /api/login`; null when unset. */
+    adminUsername: string | null;
+    adminPassword: string | null;
+    /** Seals session cookies; null when unset. */
+    sessionSecret: string | null;
+    /** HS256 secret of admin tokens: `JWT_SECRET`, else `SESSION_SECRET`; null when both are unset. */
+    jwtSecret: string | null;
+    /** `JWT_EXPIRES_IN` as configured (`1h`), echoed by the login response. */
+    jwtExpiresIn: string;
+    /** Lifetime of tokens and session cookies in seconds. */
+    jwtLifetimeSec: number;
+  };
+  /** `REDIS_URL`, shared by tickets, revocations and rate limits. */
+  redis: {
+    url: string | null;
+    /** `RATE_LIMIT_REDIS_PREFIX`, the prefix of every key Duckling writes. */
+    keyPrefix: string;
+  };
+  network: {
+    /** Which peers may set `X-Forwarded-For`, `-Proto` and `-Host`; passed to Fastify's `trustProxy`. */
+    trustProxy: TrustProxy;
+    /** `PUBLIC_URL` origins (`https://host[:port]`), used for origin checks, `Secure` cookies and HSTS. */
+    publicOrigins: string[];
+    /** `CORS_ORIGINS`: cross-origin origins allowed, also for cookie-authenticated requests. */
+    corsOrigins: string[];
   };
   query: {
     maxConcurrent: number;
@@ -134,6 +170,28 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       message: `DUCKDB_PATH=${JSON.stringify(duckdbPath)} is invalid: the replica file must lie directly in DATA_PATH (${dataPath}); give a bare file name such as duckling.db`,
     });
   }
+  const trustProxy = parseTrustProxy(get<string>('TRUST_PROXY'));
+  if (typeof trustProxy === 'object' && !Array.isArray(trustProxy)) {
+    problems.push({ variable: 'TRUST_PROXY', message: trustProxy.error });
+  }
+  const publicOrigins: string[] = [];
+  for (const entry of get<string[]>('PUBLIC_URL')) {
+    const origin = parseOrigin(entry);
+    if (origin === null) {
+      problems.push({
+        variable: 'PUBLIC_URL',
+        message: `PUBLIC_URL entry ${JSON.stringify(entry)} is invalid: give an http or https origin such as https://duckling.example.com`,
+      });
+    } else {
+      publicOrigins.push(origin);
+    }
+  }
+  if (durationToSeconds(get<string>('JWT_EXPIRES_IN')) === 0) {
+    problems.push({
+      variable: 'JWT_EXPIRES_IN',
+      message: `JWT_EXPIRES_IN=${JSON.stringify(get<string>('JWT_EXPIRES_IN'))} is invalid: a token lifetime must be longer than 0; give a duration such as 30m, 1h or 7d`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const memoryLimit = optional('DUCKDB_MEMORY_LIMIT');
@@ -175,11 +233,26 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       intervalMinutes: get('SYNC_INTERVAL_MINUTES'),
       autoStart: get('AUTO_START_SYNC'),
       incrementalEnabled: get('ENABLE_INCREMENTAL_SYNC'),
+      reconcileIntervalMinutes: get('RECONCILE_INTERVAL_MINUTES'),
+    },
+    health: {
+      checksEnabled: get('ENABLE_HEALTH_CHECKS'),
+      checkIntervalMs: get('HEALTH_CHECK_INTERVAL'),
+      autoRestart: get('AUTO_RESTART'),
+      maxRestartAttempts: get('MAX_RESTART_ATTEMPTS'),
     },
     auth: {
       apiKey: optional('DUCKLING_API_KEY'),
       apiKeyPrevious: optional('DUCKLING_API_KEY_PREVIOUS'),
+      adminUsername: optional('ADMIN_USERNAME'),
+      adminPassword: optional('ADMIN_PASSWORD'),
+      sessionSecret: optional('SESSION_SECRET'),
+      jwtSecret: optional('JWT_SECRET') ?? optional('SESSION_SECRET'),
+      jwtExpiresIn: get<string>('JWT_EXPIRES_IN'),
+      jwtLifetimeSec: durationToSeconds(get<string>('JWT_EXPIRES_IN')),
     },
+    redis: { url: optional('REDIS_URL'), keyPrefix: get<string>('RATE_LIMIT_REDIS_PREFIX') },
+    network: { trustProxy: trustProxy as TrustProxy, publicOrigins, corsOrigins: get<string[]>('CORS_ORIGINS') },
     query: {
       maxConcurrent: get('MAX_CONCURRENT_QUERIES'),
       timeoutMs: get('QUERY_TIMEOUT_MS'),
@@ -208,4 +281,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Returns the origin of an http or https URL, else null (paths and trailing slashes are dropped). */
+function parseOrigin(text: string): string | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
 }

@@ -21,12 +21,19 @@ export const ERROR_CODES = {
   },
   DUCKLING_AUTH_REQUIRED: { status: 401, template: 'Authentication required: {detail}' },
   DUCKLING_AUTH_INVALID: { status: 401, template: 'Invalid credentials: {detail}' },
+  DUCKLING_AUTH_LOGIN_FAILED: { status: 401, template: 'Login failed: {detail}' },
+  DUCKLING_AUTH_ORIGIN_REJECTED: { status: 403, template: 'Request rejected by the origin check: {detail}' },
+  DUCKLING_AUTH_SCOPE: { status: 403, template: 'Not allowed for this credential: {detail}' },
   DUCKLING_QUERY_READ_ONLY: {
     status: 403,
     template: 'Statement rejected: {reason}. Queries may only read the replica\'s tables: send one SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN statement that reads no files',
   },
   DUCKLING_NOT_FOUND: { status: 404, template: 'Route {method} {url} not found' },
   DUCKLING_DATABASE_NOT_FOUND: { status: 404, template: 'Database "{db}" not found{hint}' },
+  DUCKLING_KEY_NOT_FOUND: {
+    status: 404,
+    template: 'Database key "{keyId}" not found in database "{db}"; GET /api/databases/{db}/keys lists its keys',
+  },
   DUCKLING_TABLE_NOT_FOUND: { status: 404, template: 'Table "{table}" not found in database "{db}"{hint}' },
   DUCKLING_SYNC_IN_PROGRESS: {
     status: 409,
@@ -38,7 +45,7 @@ export const ERROR_CODES = {
   },
   DUCKLING_SOURCE_CHANGED: {
     status: 409,
-    template: 'The new connection string of database "{db}" reaches a different source ({detail}) than the one its replica was copied from; keep the old connection string, or repeat the request with ?resync=true to switch sources and reload the replica at the next sync',
+    template: 'The {subject} of database "{db}" reaches a different source ({detail}) than the one its replica was copied from; {remedy}',
   },
   DUCKLING_PAYLOAD_TOO_LARGE: { status: 413, template: 'Request body is larger than the limit of {limitBytes} bytes' },
   DUCKLING_SYNC_UNSAFE: { status: 422, template: 'Sync refused: {detail}' },
@@ -52,6 +59,7 @@ export const ERROR_CODES = {
     status: 503,
     template: 'Query queue is full ({queued} waiting, limit {limit}); retry in a second',
   },
+  DUCKLING_STORE_UNAVAILABLE: { status: 503, template: 'The {store} is unavailable ({detail}); retry in a few seconds' },
   DUCKLING_NOT_READY: { status: 503, template: 'Duckling is not ready: {detail}' },
   DUCKLING_DATABASE_UNAVAILABLE: { status: 503, template: 'Replica of database "{db}" is unavailable: {detail}' },
   DUCKLING_QUERY_TIMEOUT: {

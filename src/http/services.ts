@@ -3,14 +3,18 @@
  * services. Routes see only these shapes, so they hold no SQL.
  */
 import type { DatabaseHealth, HealthStatus } from '../api-types/index.js';
+import type { AuditLog } from '../audit/index.js';
+import type { AuthServices } from '../auth/index.js';
 import type { BackupService } from '../backup/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
+import type { ErrorReporter } from '../observability/sentry.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TableService } from '../query/table-service.js';
 import type { Replica } from '../replica/index.js';
 import type { DatabaseSyncSettings } from '../registry/index.js';
-import type { ScheduleView } from '../scheduler/index.js';
+import type { RecoveryView, ScheduleView } from '../scheduler/index.js';
+import type { SecurityFindings } from '../security/index.js';
 import type { SourceDatabase, SourceEndpoint } from '../source/index.js';
 import type {
   DatabaseSyncOptions,
@@ -51,7 +55,11 @@ export interface DatabaseDirectory {
   list(): readonly DatabaseHandle[];
 }
 
-/** `ready`: serving; `syncing`: a sync runs; `unavailable`: no replica; `source_error`: the connection string cannot be used. */
+/**
+ * Database state: `ready` (serving), `syncing` (a sync runs), `unavailable` (no replica) or
+ * `source_error`. The last means the connection string cannot be used, or it reaches another
+ * source than the one the replica was copied from.
+ */
 export type DatabaseStatus = 'ready' | 'syncing' | 'unavailable' | 'source_error';
 
 /** One database in `GET /api/databases`: the record without its connection string. */
@@ -108,6 +116,8 @@ export interface SyncPort {
   onProgress(listener: (databaseId: string, progress: SyncProgress) => void): () => void;
   status(target: SyncTarget): Promise<Record<string, unknown>>;
   listSyncLogs(target: SyncTarget, filter: SyncLogFilter): Promise<SyncLogPage>;
+  /** Drops every replicated table and clears the sync state; returns the dropped table names. */
+  clearAll(target: Pick<SyncTarget, 'databaseId' | 'replica'>): Promise<string[]>;
 }
 
 /** Query execution and the governor's counters. */
@@ -121,12 +131,16 @@ export interface HealthPort {
   check(): Promise<{ status: HealthStatus; databases: DatabaseHealth[] }>;
 }
 
-/** The sync scheduler behind `/api/automation/*` and the `schedule` field of the sync status. */
+/** The sync scheduler and recovery behind `/api/automation/*` and the `schedule` field of the sync status. */
 export interface AutomationPort {
   readonly isRunning: boolean;
   start(): void;
   stop(): void;
   describe(databaseId: string): ScheduleView;
+  /** The database's scheduled reconciliation (`RECONCILE_INTERVAL_MINUTES`). */
+  describeReconcile(databaseId: string): ScheduleView;
+  /** The database's recovery syncs (`AUTO_RESTART`), as `autoRestart` of the automation status. */
+  describeRecovery(databaseId: string): RecoveryView;
 }
 
 /** The `s3` block of each database behind `/api/databases/:id/s3`. */
@@ -135,7 +149,7 @@ export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 
 /** S3 backups and restores behind `/api/backups/s3*`. */
 export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress'>;
 /** What the backup routes call on the backup service. */
-export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal'>;
+export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
 
 export interface Readiness {
   ready: boolean;
@@ -159,5 +173,12 @@ export interface HttpDependencies {
   s3Backups: S3BackupPort;
   /** Local backups, verification and restores; the S3 side registers its parts on it. */
   backups: BackupPort;
+  audit: AuditLog;
+  /** Startup and run-time security findings. */
+  security: SecurityFindings;
+  /** Receives the errors behind 5xx responses; absent when Sentry is off. */
+  errors?: ErrorReporter;
+  /** Login, tokens, cookies, tickets, revocations and database keys. */
+  auth: AuthServices;
   readiness(): Readiness;
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { createStream as createRotatingStream } from 'rotating-file-stream';
+import { Redactor } from './redaction.js';
 
 export type { Logger } from 'pino';
 
@@ -13,7 +14,10 @@ export const LogKey = {
   runId: 'runId',
 } as const;
 
-/** Field paths whose values never reach a log line. */
+/**
+ * Field paths pino masks when it writes a line. They are a second layer behind the deep walk of
+ * the `logMethod` hook, which covers every depth but not what serializers add afterwards.
+ */
 export const REDACT_PATHS = [
   'password',
   '*.password',
@@ -41,15 +45,9 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["set-cookie"]',
 ];
-
-const CONNECTION_PASSWORD = /(mysql:\/\/[^:/@\s]*:)[^@\s]*@/gi;
-const CREDENTIAL_PARAMETER = /([?&](?:token|apiKey|api_key|key|password|ticket)=)[^&\s#]*/gi;
-
-/** Masks connection-string passwords and credential query parameters inside free text. */
-export function redactText(text: string): string {
-  return text.replace(CONNECTION_PASSWORD, '$1***@').replace(CREDENTIAL_PARAMETER, '$1***');
-}
 
 export interface LoggerOptions {
   level: string;
@@ -57,10 +55,13 @@ export interface LoggerOptions {
   logsDir?: string | null;
   /** Destination for tests; defaults to standard output. */
   destination?: pino.DestinationStream;
+  /** Configured secrets (API keys, session secret, passwords) masked wherever they appear in text. */
+  secretValues?: readonly (string | null | undefined)[];
 }
 
 /** Creates the root logger. Children add `subsystem`, `databaseId`, `table` and `runId`. */
 export function createLogger(options: LoggerOptions): Logger {
+  const redactor = new Redactor(options.secretValues);
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
     base: { service: 'duckling', version: options.version, pid: process.pid, hostname: os.hostname() },
@@ -68,13 +69,14 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     hooks: {
-      // Messages and error texts can quote a connection string (mysql2 errors sometimes do).
+      // Messages, error texts and nested fields can quote a connection string (mysql2 errors
+      // sometimes do) or carry a secret field at any depth.
       logMethod(args, method) {
-        const masked = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : maskErrors(arg)));
+        const masked = args.map((arg) => redactor.value(arg));
         method.apply(this, masked as Parameters<typeof method>);
       },
     },
-    serializers: { err: serializeError, error: serializeError },
+    serializers: { err: (error: unknown) => redactor.value(error), error: (error: unknown) => redactor.value(error) },
   };
 
   const streams: pino.StreamEntry[] = [{ stream: options.destination ?? pino.destination(1) }];
@@ -85,23 +87,6 @@ export function createLogger(options: LoggerOptions): Logger {
     streams.push({ stream: file });
   }
   return pino(pinoOptions, pino.multistream(streams.map((entry) => ({ ...entry, level: 'trace' as const }))));
-}
-
-function maskErrors(arg: unknown): unknown {
-  if (!arg || typeof arg !== 'object') return arg;
-  const record = arg as Record<string, unknown>;
-  for (const field of ['err', 'error']) {
-    if (record[field] instanceof Error) return { ...record, [field]: serializeError(record[field]) };
-  }
-  return arg;
-}
-
-function serializeError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const serialized = pino.stdSerializers.err(error);
-  serialized.message = redactText(serialized.message);
-  if (serialized.stack) serialized.stack = redactText(serialized.stack);
-  return serialized;
 }
 
 /** A logger that drops everything, for unit tests and CLI commands run with --json. */

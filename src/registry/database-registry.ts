@@ -152,17 +152,15 @@ export class DatabaseRegistry {
   }
 
   /**
-   * Replaces the record with this id by `change(record)` and rewrites the file. The change runs in
-   * the write queue, so it sees every earlier write; it may throw to cancel.
+   * Replaces the record with this id by `change` applied to its current version, and rewrites the
+   * file. Unlike `replace`, a change made meanwhile by another writer is not lost. The change runs in
+   * the write queue and may throw to cancel the write.
    */
-  update(id: string, change: (record: DatabaseRecord) => DatabaseRecord): Promise<DatabaseRecord> {
-    let updated: DatabaseRecord | undefined;
+  update(id: string, change: (record: DatabaseRecord) => DatabaseRecord): Promise<void> {
     return this.rewrite((records) => {
-      const current = records.find((record) => record.id === id);
-      if (!current) throw new Error(`database "${id}" is not in the registry`);
-      updated = change(current);
-      return records.map((record) => (record.id === id ? updated! : record));
-    }).then(() => updated!);
+      if (!records.some((existing) => existing.id === id)) throw new Error(`database "${id}" is not in the registry`);
+      return records.map((existing) => (existing.id === id ? change(existing) : existing));
+    });
   }
 
   /** Rewrites the file unchanged, so every secret is sealed under the current `DUCKLING_SECRETS_KEY`. */

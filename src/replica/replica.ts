@@ -38,6 +38,8 @@ export class Replica {
   private readonly writerMutex = new Mutex();
   private readonly borrowedReaders = new Set<DuckDBConnection>();
   private draining = false;
+  /** Error for new work once draining started; the default says the replica is closed. */
+  private rejection: (() => Error) | null = null;
   private closed = false;
   /** Pauses the writes of loads on their own connections while a backup copies the file. */
   readonly loadGate = new LoadGate();
@@ -119,10 +121,12 @@ export class Replica {
   /**
    * Stops lending reader connections and waits up to `timeoutMs` for the borrowed ones to come
    * back, then interrupts the queries still running on them. Used before the replica closes for a
-   * restore. Returns how many queries were interrupted.
+   * restore. Returns how many queries were interrupted. From now on new work gets the error
+   * `rejection` builds.
    */
-  async drainReaders(timeoutMs: number, pollMs = 50): Promise<number> {
+  async drainReaders(timeoutMs: number, rejection: (() => Error) | null = null, pollMs = 50): Promise<number> {
     this.draining = true;
+    this.rejection = rejection;
     const deadline = Date.now() + timeoutMs;
     while (this.borrowedReaders.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -183,6 +187,7 @@ export class Replica {
 
   private assertOpen(): void {
     if (this.closed || this.draining) {
+      if (this.rejection) throw this.rejection();
       throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: this.databaseId, detail: 'the replica is closed' });
     }
   }

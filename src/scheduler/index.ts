@@ -7,3 +7,5 @@ export {
   type ScheduleSyncPort,
   type ScheduleView,
 } from './sync-scheduler.js';
+export { MIN_STALE_WINDOW_MS, Recovery, type RecoveryOptions, type RecoverySchedule, type RecoveryStep, type RecoveryView } from './recovery.js';
+export { DatabaseTimers } from './database-timers.js';

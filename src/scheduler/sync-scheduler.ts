@@ -2,13 +2,12 @@ import { errorMessage, isDucklingError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Replica } from '../replica/index.js';
 import type { SourceDatabase } from '../source/index.js';
+import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
 import type { DatabaseSyncOptions, FullRunOptions, IncrementalRunOptions, SyncRunHandle, SyncTarget } from '../sync/types.js';
+import { DatabaseTimers } from './database-timers.js';
 
 /** Delay of the first scheduled run of the first database, so startup settles first. */
 export const FIRST_RUN_DELAY_MS = 5_000;
-
-/** Maximum delay of one `setTimeout` (2³¹ − 1 ms, about 24.8 days). A longer wait takes several timers. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** One database as the scheduler reads it. The HTTP layer's `DatabaseHandle` has this shape. */
 export interface ScheduledDatabase {
@@ -27,6 +26,8 @@ export interface ScheduleDirectory {
 export interface ScheduleSyncPort {
   startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle;
   startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle;
+  /** Needed only when `reconcileIntervalMs` is above 0. */
+  startReconcileRun?(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> };
 }
 
 export interface SchedulerOptions {
@@ -39,6 +40,8 @@ export interface SchedulerOptions {
   incremental: boolean;
   /** Delay of the first run of database 0; tests shorten it. */
   firstRunDelayMs?: number;
+  /** Period between scheduled reconciliations of one database; 0 or absent disables them. */
+  reconcileIntervalMs?: number;
 }
 
 /** The schedule of one database as `GET /api/sync/status` and `/api/automation/status` show it. */
@@ -52,25 +55,26 @@ export interface ScheduleView {
   nextRunAt: string | null;
 }
 
-interface DatabaseTimer {
-  timer: NodeJS.Timeout;
-  dueAtMs: number;
-}
+/** A scheduled job: which run it starts and how its log lines name it. */
+type JobKind = 'sync' | 'reconcile';
 
 /**
- * Runs a sync of every database on a fixed period. Database i of N first runs at
- * `firstRunDelay + i × interval ÷ N` after `start` and then every interval, so the databases do not
- * all read their sources at once. When the previous run of a database is still going, the sync
- * service rejects the new one, and the turn is skipped and logged.
+ * Runs a sync of every database on a fixed period, and with `reconcileIntervalMs` a reconciliation
+ * on its own period. Database i of N first runs at `firstRunDelay + i × interval ÷ N` after `start`
+ * and then every interval, so the databases do not all read their sources at once. When another
+ * run of a database is still going, the sync service rejects the new one, and the turn is skipped
+ * and logged.
  */
 export class SyncScheduler {
-  private readonly timers = new Map<string, DatabaseTimer>();
-  private readonly lastRunAt = new Map<string, string>();
+  private readonly syncTimers: DatabaseTimers;
+  private readonly reconcileTimers: DatabaseTimers;
   private readonly logger: Logger;
   private running = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.logger = options.logger.child({ subsystem: 'scheduler' });
+    this.syncTimers = new DatabaseTimers(options.intervalMs, (databaseId) => this.fire('sync', databaseId));
+    this.reconcileTimers = new DatabaseTimers(this.reconcileIntervalMs, (databaseId) => this.fire('reconcile', databaseId));
   }
 
   /** True between `start` and `stop`, even when the interval is 0. */
@@ -82,58 +86,77 @@ export class SyncScheduler {
     return this.options.intervalMs;
   }
 
+  get reconcileIntervalMs(): number {
+    return this.options.reconcileIntervalMs ?? 0;
+  }
+
+  /** True while the scheduler runs with a sync interval above 0, so scheduled syncs happen. */
+  get syncScheduleActive(): boolean {
+    return this.running && this.options.intervalMs > 0;
+  }
+
   /** Schedules every database of the directory; does nothing when already running. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.options.intervalMs <= 0) {
-      this.logger.info({ intervalMs: 0 }, 'scheduler started with the schedule disabled');
-      return;
-    }
-
     const databases = this.options.databases.list();
-    const spacingMs = this.options.intervalMs / Math.max(databases.length, 1);
-    databases.forEach((database, index) => this.arm(database.id, this.firstDelayMs() + Math.round(index * spacingMs)));
-    this.logger.info({ intervalMs: this.options.intervalMs, incremental: this.options.incremental, databases: databases.length }, 'scheduler started');
+    this.armAll(this.syncTimers, this.options.intervalMs, databases);
+    this.armAll(this.reconcileTimers, this.reconcileIntervalMs, databases);
+    this.logger.info(
+      { intervalMs: this.options.intervalMs, reconcileIntervalMs: this.reconcileIntervalMs, incremental: this.options.incremental, databases: databases.length },
+      this.options.intervalMs > 0 ? 'scheduler started' : 'scheduler started with the schedule disabled',
+    );
   }
 
   /** Cancels every timer. A run that has started continues to its end. */
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    for (const entry of this.timers.values()) clearTimeout(entry.timer);
-    this.timers.clear();
+    this.syncTimers.clear();
+    this.reconcileTimers.clear();
     this.logger.info('scheduler stopped');
   }
 
   /** Schedules a database added at runtime. Its first run comes after the first-run delay. */
   add(databaseId: string): void {
-    if (!this.running || this.options.intervalMs <= 0 || this.timers.has(databaseId)) return;
-    this.arm(databaseId, this.firstDelayMs());
-    this.logger.info({ databaseId }, 'database scheduled');
+    if (!this.running) return;
+    let added = false;
+    for (const [timers, intervalMs] of [[this.syncTimers, this.options.intervalMs], [this.reconcileTimers, this.reconcileIntervalMs]] as const) {
+      if (intervalMs <= 0 || timers.has(databaseId)) continue;
+      timers.arm(databaseId, this.firstDelayMs());
+      added = true;
+    }
+    if (added) this.logger.info({ databaseId }, 'database scheduled');
   }
 
   /** Unschedules a removed database. */
   remove(databaseId: string): void {
-    const entry = this.timers.get(databaseId);
-    if (entry) clearTimeout(entry.timer);
-    this.timers.delete(databaseId);
-    this.lastRunAt.delete(databaseId);
-    if (entry) this.logger.info({ databaseId }, 'database unscheduled');
+    const wasSync = this.syncTimers.remove(databaseId);
+    const wasReconcile = this.reconcileTimers.remove(databaseId);
+    if (wasSync || wasReconcile) this.logger.info({ databaseId }, 'database unscheduled');
   }
 
-  /** Ids of the databases with a pending timer. */
+  /** Ids of the databases with a pending sync timer. */
   scheduledIds(): string[] {
-    return [...this.timers.keys()];
+    return this.syncTimers.ids();
   }
 
   describe(databaseId: string): ScheduleView {
-    const entry = this.timers.get(databaseId);
     return {
       enabled: this.running && this.options.intervalMs > 0,
       intervalMinutes: this.options.intervalMs / 60_000,
-      lastRunAt: this.lastRunAt.get(databaseId) ?? null,
-      nextRunAt: entry ? new Date(entry.dueAtMs).toISOString() : null,
+      lastRunAt: this.syncTimers.lastTurn(databaseId),
+      nextRunAt: this.syncTimers.nextTurn(databaseId),
+    };
+  }
+
+  /** Describes the reconciliation schedule of one database, in the shape of the sync schedule. */
+  describeReconcile(databaseId: string): ScheduleView {
+    return {
+      enabled: this.running && this.reconcileIntervalMs > 0,
+      intervalMinutes: this.reconcileIntervalMs / 60_000,
+      lastRunAt: this.reconcileTimers.lastTurn(databaseId),
+      nextRunAt: this.reconcileTimers.nextTurn(databaseId),
     };
   }
 
@@ -141,47 +164,31 @@ export class SyncScheduler {
     return this.options.firstRunDelayMs ?? FIRST_RUN_DELAY_MS;
   }
 
-  private arm(databaseId: string, delayMs: number): void {
-    this.armUntil(databaseId, Date.now() + delayMs);
+  private armAll(timers: DatabaseTimers, intervalMs: number, databases: readonly ScheduledDatabase[]): void {
+    if (intervalMs <= 0) return;
+    const spacingMs = intervalMs / Math.max(databases.length, 1);
+    databases.forEach((database, index) => timers.arm(database.id, this.firstDelayMs() + Math.round(index * spacingMs)));
   }
 
-  private armUntil(databaseId: string, dueAtMs: number): void {
-    const waitMs = Math.min(Math.max(dueAtMs - Date.now(), 0), MAX_TIMER_DELAY_MS);
-    const timer = setTimeout(() => this.fire(databaseId, dueAtMs), waitMs);
-    // A pending schedule must not keep the process alive on its own.
-    timer.unref();
-    this.timers.set(databaseId, { timer, dueAtMs });
-  }
-
-  private fire(databaseId: string, dueAtMs: number): void {
-    this.timers.delete(databaseId);
+  private fire(kind: JobKind, databaseId: string): void {
     if (!this.running) return;
-
-    // An interval longer than one timer's maximum delay takes several timers.
-    if (Date.now() < dueAtMs) {
-      this.armUntil(databaseId, dueAtMs);
-      return;
-    }
-
     const database = this.options.databases.get(databaseId);
     if (!database) {
       this.remove(databaseId);
       return;
     }
-
-    // The next turn is counted from when this one was due, so a slow run does not shift the period.
-    this.armUntil(databaseId, Math.max(dueAtMs + this.options.intervalMs, Date.now()));
-    this.lastRunAt.set(databaseId, new Date().toISOString());
-    this.runOnce(database);
+    this.runOnce(kind, database);
   }
 
   /** Starts the run and logs its end. A database that cannot run now skips the turn, and the reason is logged. */
-  private runOnce(database: ScheduledDatabase): void {
-    // TODO(scheduler): skip incremental turns while CDC runs — needs the CDC service's state per database.
+  private runOnce(kind: JobKind, database: ScheduledDatabase): void {
+    // TODO(scheduler): skip incremental turns and reconcile tables under CDC — needs the CDC service's state per database.
     const logger = this.logger.child({ databaseId: database.id });
-    const type = this.options.incremental ? 'incremental' : 'full';
+    let type = this.options.incremental ? 'incremental' : 'full';
+    if (kind === 'reconcile') type = 'reconcile';
+    const label = kind === 'reconcile' ? 'scheduled reconcile' : 'scheduled sync';
     if (!database.replica || !database.source) {
-      logger.warn({ runType: type, reason: database.replica ? 'source not usable' : 'replica not open' }, 'scheduled sync skipped');
+      logger.warn({ runType: type, reason: database.replica ? 'source not usable' : 'replica not open' }, `${label} skipped`);
       return;
     }
 
@@ -189,22 +196,46 @@ export class SyncScheduler {
       databaseId: database.id, replica: database.replica, source: database.source, excludedTables: database.excludedTables,
       ...(database.syncOptions ? { sync: database.syncOptions } : {}),
     };
-    let run: SyncRunHandle;
+    let run: { runId: string; completion: Promise<unknown> };
     try {
-      run = this.options.incremental
-        ? this.options.sync.startIncrementalRun(target, { trigger: 'schedule' })
-        : this.options.sync.startFullRun(target, { trigger: 'schedule' });
+      run = this.startRun(kind, target);
     } catch (error) {
-      // Another run of the database is going (manual, or the previous scheduled one), or the server shuts down.
+      // Another run of the database is going (manual, or the previous scheduled one), its source
+      // changed, or the server shuts down.
       const reason = isDucklingError(error) ? error.code : 'error';
-      logger.info({ runType: type, reason, detail: errorMessage(error) }, 'scheduled sync skipped');
+      logger.info({ runType: type, reason, detail: errorMessage(error) }, `${label} skipped`);
       return;
     }
 
-    logger.info({ runType: type, runId: run.runId }, 'scheduled sync started');
+    logger.info({ runType: type, runId: run.runId }, `${label} started`);
     run.completion.then(
-      (stats) => logger.info({ runId: run.runId, failedTables: stats.failedTables, durationMs: stats.durationMs }, 'scheduled sync finished'),
-      (error: unknown) => logger.error({ err: error, runId: run.runId }, 'scheduled sync failed'),
+      (result) => logger.info({ runId: run.runId, ...summaryOf(result) }, `${label} finished`),
+      (error: unknown) => logger.error({ err: error, runId: run.runId }, `${label} failed`),
     );
   }
+
+  private startRun(kind: JobKind, target: SyncTarget): { runId: string; completion: Promise<unknown> } {
+    const { sync } = this.options;
+    if (kind === 'reconcile') {
+      if (!sync.startReconcileRun) throw new Error('the sync port has no startReconcileRun, so reconciliations cannot be scheduled');
+      return sync.startReconcileRun(target, { trigger: 'schedule' });
+    }
+    return this.options.incremental
+      ? sync.startIncrementalRun(target, { trigger: 'schedule' })
+      : sync.startFullRun(target, { trigger: 'schedule' });
+  }
+}
+
+/** Log fields of a finished run: failed and total tables of a sync, or repaired rows of a reconcile. */
+function summaryOf(result: unknown): Record<string, unknown> {
+  if (!result || typeof result !== 'object') return {};
+  const fields = result as Partial<{ failedTables: number; durationMs: number; tables: Array<{ rowsDeleted?: number; rowsRepaired?: number; error?: string }> }>;
+  if (fields.failedTables !== undefined) return { failedTables: fields.failedTables, durationMs: fields.durationMs };
+  const tables = fields.tables ?? [];
+  return {
+    tables: tables.length,
+    failedTables: tables.filter((table) => table.error !== undefined).length,
+    rowsDeleted: tables.reduce((sum, table) => sum + (table.rowsDeleted ?? 0), 0),
+    rowsRepaired: tables.reduce((sum, table) => sum + (table.rowsRepaired ?? 0), 0),
+  };
 }

@@ -21,6 +21,16 @@ export interface FullRunContext {
   locks: TableLocks;
   logger: Logger;
   shouldStop(): boolean;
+  /** Called after each drop of a vanished or excluded table, for the audit log. */
+  onTableDropped?: (drop: TableDrop) => void;
+}
+
+export interface TableDrop {
+  databaseId: string;
+  table: string;
+  reason: 'excluded' | 'missing from source';
+  runId: string;
+  trigger: SyncTrigger;
 }
 
 /**
@@ -36,7 +46,7 @@ export async function runFullSync(context: FullRunContext): Promise<SyncRunStats
 
   let tables: SourceTable[];
   try {
-    tables = await discoverRunTables(context);
+    tables = await discoverRunTables(context, 'sequential');
   } catch (error) {
     logger.error({ err: error }, 'full sync failed');
     await writeRunError(context, error, Date.now() - startedAtMs, 'sequential');
@@ -50,8 +60,15 @@ export async function runFullSync(context: FullRunContext): Promise<SyncRunStats
   return stats;
 }
 
-/** Drops replica tables that left the source or became excluded, with their watermark and metadata. */
-export async function dropVanishedTables(context: FullRunContext, sourceNames: ReadonlySet<string>): Promise<void> {
+/**
+ * Drops replica tables that left the source or became excluded, with their watermark and metadata.
+ * Each drop writes a sync_log row whose `schema_change` names the reason, and a `table.dropped` log line.
+ */
+export async function dropVanishedTables(
+  context: FullRunContext,
+  sourceNames: ReadonlySet<string>,
+  syncType: TableSyncResult['syncType'],
+): Promise<void> {
   const { target } = context;
   const replicaTables = await target.replica.withReader((reader) => listReplicaTables(reader));
   const vanished = replicaTables.filter((name) => !sourceNames.has(name));
@@ -63,9 +80,14 @@ export async function dropVanishedTables(context: FullRunContext, sourceNames: R
     });
   }
   for (const table of vanished) {
-    const excluded = target.excludedTables.includes(table);
-    await target.replica.withWriter((writer) => dropReplicaTable(writer, table));
-    context.logger.info({ event: 'table.dropped', table, reason: excluded ? 'excluded' : 'missing from source' }, 'table dropped');
+    const reason = target.excludedTables.includes(table) ? 'excluded' : 'missing from source';
+    await target.replica.withWriter((writer) => dropReplicaTable(writer, table, {
+      runId: context.runId, tableName: table, syncType, trigger: context.trigger,
+      recordsProcessed: 0, rowsRead: 0, durationMs: 0, status: 'success', valuesNulled: 0,
+      schemaChange: `table dropped: ${reason}`,
+    }));
+    context.logger.info({ event: 'table.dropped', table, reason }, 'table dropped');
+    context.onTableDropped?.({ databaseId: target.databaseId, table, reason, runId: context.runId, trigger: context.trigger });
   }
 }
 
@@ -158,7 +180,7 @@ export function summarise(runId: string, tables: TableSyncResult[], durationMs: 
  * became excluded. An empty source list always fails the run, because it more likely means a wrong
  * schema or lost grants than a source without tables.
  */
-export async function discoverRunTables(context: FullRunContext): Promise<SourceTable[]> {
+export async function discoverRunTables(context: FullRunContext, syncType: TableSyncResult['syncType']): Promise<SourceTable[]> {
   const { target } = context;
   const tables = await discoverTables(target);
   if (tables.length === 0) {
@@ -166,6 +188,6 @@ export async function discoverRunTables(context: FullRunContext): Promise<Source
       detail: `the source schema of database "${target.databaseId}" has no tables to sync (after exclusions); check the schema in the connection string and EXCLUDED_TABLES`,
     });
   }
-  await dropVanishedTables(context, new Set(tables.map((table) => table.name)));
+  await dropVanishedTables(context, new Set(tables.map((table) => table.name)), syncType);
   return tables;
 }

@@ -5,6 +5,8 @@ import { discoverRunTables, runPool, skipped, summarise, writeRunError, type Ful
 import { chooseTableWatermark, WatermarkSettingError } from './incremental-choice.js';
 import { readStoredTableState } from './incremental-merge.js';
 import { syncTableIncrementally, type IncrementalJob } from './incremental-table.js';
+import { errorMessage } from '../errors/index.js';
+import { compareWithReplica, evolveInPlace, type InPlaceChange, type InPlaceOutcome } from './schema-evolution.js';
 import { insertSyncLog } from './sync-log.js';
 import { syncTableFully, type TableJob } from './table-sync.js';
 import type { SyncRunStats, SyncTarget, TableSyncResult } from './types.js';
@@ -14,18 +16,20 @@ export interface IncrementalRunContext extends FullRunContext {
 }
 
 /**
- * Treatment of one table in an incremental run: a merge of the rows changed since its watermark, a
- * full load (no usable watermark yet), or an error result (a watermark setting that cannot apply).
+ * Treatment of one table in an incremental run. A merge reads the rows changed since its
+ * watermark, after following an in-place schema change when there is one. A full load serves a
+ * table with no usable watermark yet or with a schema change that needs a rebuild. An error
+ * result reports a watermark setting that cannot apply.
  */
 export type TableStrategy =
-  | { kind: 'merge'; job: Omit<IncrementalJob, keyof TableJob | 'retry'> }
+  | { kind: 'merge'; job: Omit<IncrementalJob, keyof TableJob | 'retry' | 'schemaChange'>; evolution?: InPlaceChange }
   | { kind: 'full'; reason: string }
   | { kind: 'error'; message: string };
 
 /**
  * Decides how to sync `table` incrementally. A table gets a full load when it has no watermark
- * or key, is not in the replica yet, has an interrupted full load to resume, changed its schema,
- * changed its watermark column, or has no stored watermark value.
+ * or key, is not in the replica yet, has an interrupted full load to resume, changed its schema
+ * in a way that needs a rebuild, changed its watermark column, or has no stored watermark value.
  */
 export async function chooseStrategy(
   target: SyncTarget,
@@ -54,14 +58,19 @@ export async function chooseStrategy(
   const stored = state.watermark;
   if (!state.liveExists) return { kind: 'full', reason: 'the table is not in the replica yet' };
   if (state.openSession) return { kind: 'full', reason: 'an interrupted full load of the table resumes' };
-  if (state.schemaHash !== plan.schemaHash) return { kind: 'full', reason: 'the source schema changed' };
+  let evolution: InPlaceChange | undefined;
+  if (state.schemaHash !== plan.schemaHash) {
+    const comparison = await compareWithReplica(target.replica, table);
+    if (comparison.kind !== 'in-place') return { kind: 'full', reason: 'the source schema changed and the table is rebuilt' };
+    evolution = comparison;
+  }
   if (!stored || stored.mode !== choice.mode || stored.column !== choice.column) {
     return { kind: 'full', reason: 'the watermark column changed' };
   }
   if (stored.mark === null) return { kind: 'full', reason: 'no watermark value is stored yet' };
 
   const lookbackSeconds = choice.mode === 'timestamp' ? (target.sync?.lookbackSeconds ?? settings.lookbackSeconds) : 0;
-  return { kind: 'merge', job: { plan, choice, stored: stored.mark, lookbackSeconds } };
+  return { kind: 'merge', job: { plan, choice, stored: stored.mark, lookbackSeconds }, ...(evolution ? { evolution } : {}) };
 }
 
 /**
@@ -77,7 +86,7 @@ export async function runIncrementalSync(context: IncrementalRunContext): Promis
   let tables: SourceTable[];
   let strategies: TableStrategy[];
   try {
-    tables = await discoverRunTables(context);
+    tables = await discoverRunTables(context, 'watermark');
     strategies = await Promise.all(tables.map((table) => chooseStrategy(target, table, context.settings)));
   } catch (error) {
     logger.error({ err: error }, 'incremental sync failed');
@@ -122,7 +131,7 @@ export async function syncTableByStrategy(
     source: target.source, table, settings: context.settings, progress: context.progress,
     logger: context.logger, shouldStop: context.shouldStop, syncOptions: target.sync,
   };
-  if (strategy.kind === 'merge') return syncTableIncrementally({ ...job, ...strategy.job, retry: context.retry });
+  if (strategy.kind === 'merge') return mergeTable(context, job, strategy);
   if (strategy.kind === 'full') {
     context.logger.info({ table: table.name, reason: strategy.reason }, 'incremental run loads table fully');
     return syncTableFully(job);
@@ -130,12 +139,52 @@ export async function syncTableByStrategy(
   return failTable(context, table.name, strategy.message);
 }
 
-async function failTable(context: Omit<IncrementalRunContext, 'allowMassDrop' | 'locks'>, table: string, message: string): Promise<TableSyncResult> {
+/**
+ * Merges the table's changed rows. An in-place schema change is followed first. When its fill
+ * cannot be proven, the table is reloaded fully instead, with the reason recorded.
+ */
+async function mergeTable(
+  context: Omit<IncrementalRunContext, 'allowMassDrop' | 'locks'>,
+  job: TableJob,
+  strategy: Extract<TableStrategy, { kind: 'merge' }>,
+): Promise<TableSyncResult> {
+  const { evolution } = strategy;
+  if (evolution === undefined) return syncTableIncrementally({ ...job, ...strategy.job, retry: context.retry });
+
+  const logger = context.logger.child({ table: job.table.name });
+  let outcome: InPlaceOutcome;
+  try {
+    outcome = await evolveInPlace({
+      replica: job.replica, source: job.source, table: job.table, plan: strategy.job.plan,
+      change: evolution, choice: strategy.job.choice, stored: strategy.job.stored,
+    });
+  } catch (error) {
+    logger.error({ err: error, schemaChange: evolution.summary }, 'following the schema change in place failed');
+    return failTable(context, job.table.name, `following the schema change (${evolution.summary}) failed: ${errorMessage(error)}`, evolution.summary);
+  }
+  if (!outcome.applied) {
+    logger.info({ schemaChange: evolution.summary, reason: outcome.reason }, 'schema change needs a full load');
+    return syncTableFully({ ...job, reloadReason: outcome.reason });
+  }
+  logger.info({ schemaChange: evolution.summary, action: 'columns added in place' }, 'source schema changed');
+  return syncTableIncrementally({ ...job, ...strategy.job, retry: context.retry, schemaChange: evolution.summary });
+}
+
+async function failTable(
+  context: Omit<IncrementalRunContext, 'allowMassDrop' | 'locks'>,
+  table: string,
+  message: string,
+  schemaChange?: string,
+): Promise<TableSyncResult> {
   context.progress.phase(context.target.databaseId, table, 'error', message);
   context.logger.error({ table, detail: message }, 'table sync failed');
   await context.target.replica.withWriter((writer) => insertSyncLog(writer, {
     runId: context.runId, tableName: table, syncType: 'watermark', trigger: context.trigger,
     recordsProcessed: 0, rowsRead: 0, durationMs: 0, status: 'error', errorMessage: message, valuesNulled: 0,
+    schemaChange: schemaChange ?? null,
   }));
-  return { table, recordsProcessed: 0, durationMs: 0, status: 'error', error: message, syncType: 'watermark', valuesNulled: 0, nulled: {} };
+  return {
+    table, recordsProcessed: 0, durationMs: 0, status: 'error', error: message, syncType: 'watermark', valuesNulled: 0, nulled: {},
+    ...(schemaChange === undefined ? {} : { schemaChange }),
+  };
 }

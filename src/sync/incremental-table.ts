@@ -45,6 +45,8 @@ export interface IncrementalJob extends TableJob {
   stored: WatermarkMark;
   lookbackSeconds: number;
   retry: RetryPolicy;
+  /** Schema change followed in place before this merge, recorded in its result and sync_log row. */
+  schemaChange?: string;
 }
 
 /**
@@ -86,6 +88,7 @@ async function finish(job: IncrementalJob, reader: ChangeReader, startedAtMs: nu
   const base = {
     runId: job.runId, tableName: job.table.name, syncType: 'watermark' as const, trigger: job.trigger,
     rowsRead: reader.rowsRead, status: 'success' as const, valuesNulled, nulledDetail: reader.nulls.byColumn,
+    schemaChange: job.schemaChange ?? null,
   };
   const stagingTable = reader.stagingTable;
   let recordsProcessed = 0;
@@ -110,6 +113,7 @@ async function finish(job: IncrementalJob, reader: ChangeReader, startedAtMs: nu
   return {
     table: job.table.name, recordsProcessed, durationMs: Date.now() - startedAtMs, status: 'success',
     syncType: 'watermark', valuesNulled, nulled: { ...reader.nulls.byColumn }, watermark,
+    ...(job.schemaChange === undefined ? {} : { schemaChange: job.schemaChange }),
   };
 }
 
@@ -125,10 +129,14 @@ async function fail(job: IncrementalJob, reader: ChangeReader, error: unknown, s
       await insertSyncLog(writer, {
         runId: job.runId, tableName: job.table.name, syncType: 'watermark', trigger: job.trigger,
         recordsProcessed: 0, rowsRead: reader.rowsRead, durationMs, status: 'error', errorMessage: message, valuesNulled: 0,
+        schemaChange: job.schemaChange ?? null,
       });
     })
     .catch((logError: unknown) => logger.error({ err: logError }, 'writing the sync_log error row failed'));
-  return { table: job.table.name, recordsProcessed: 0, durationMs, status: 'error', error: message, syncType: 'watermark', valuesNulled: 0, nulled: {} };
+  return {
+    table: job.table.name, recordsProcessed: 0, durationMs, status: 'error', error: message, syncType: 'watermark', valuesNulled: 0, nulled: {},
+    ...(job.schemaChange === undefined ? {} : { schemaChange: job.schemaChange }),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ export type {
   SyncTarget,
   SyncTrigger,
   SyncRunType,
+  ProgressRunType,
   TablePhase,
   TableProgress,
   SyncProgress,
@@ -20,3 +21,4 @@ export type {
   SyncLogEntry,
   SyncLogPage,
 } from './types.js';
+export { clearSourceState, describeIdentityChange, readRecordedIdentity, recordIdentity } from './source-identity.js';

@@ -1,4 +1,4 @@
-import type { SyncProgress, SyncRunType, TablePhase, TableProgress } from './types.js';
+import type { ProgressRunType, SyncProgress, TablePhase, TableProgress } from './types.js';
 
 type Listener = (databaseId: string, progress: SyncProgress) => void;
 
@@ -10,7 +10,7 @@ interface TableState extends TableProgress {
 
 interface RunState {
   runId: string;
-  type: SyncRunType;
+  type: ProgressRunType;
   startedAt: string;
   lastError: string | null;
   finished: boolean;
@@ -43,7 +43,7 @@ export class ProgressBoard {
     return () => this.listeners.delete(listener);
   }
 
-  begin(databaseId: string, runId: string, type: SyncRunType): void {
+  begin(databaseId: string, runId: string, type: ProgressRunType): void {
     this.runs.set(databaseId, { runId, type, startedAt: new Date().toISOString(), lastError: null, finished: false, tables: new Map() });
     this.emit(databaseId);
   }

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier } from '../replica/index.js';
-import type { TablePlan } from '../catalog/index.js';
+import type { ColumnPlan, TablePlan } from '../catalog/index.js';
 import type { SourceTable } from '../source/index.js';
 import { encodeTuple } from './key-codec.js';
 import type { WatermarkMark } from './sessions.js';
@@ -47,19 +47,17 @@ async function replaceLiveTable(connection: DuckDBConnection, input: SwapInput):
   const live = quoteIdentifier(input.table.name);
   await connection.run(`DROP TABLE IF EXISTS main.${live}`);
   await connection.run(`ALTER TABLE main.${quoteIdentifier(input.stagingTable)} RENAME TO ${live}`);
-  for (const column of input.plan.columns) {
-    // COMMENT ON takes a literal only, so the source type is quoted as a SQL string here.
-    const comment = `'${column.sourceType.replace(/'/g, "''")}'`;
-    await connection.run(`COMMENT ON COLUMN main.${live}.${quoteIdentifier(column.name)} IS ${comment}`);
-  }
+  for (const column of input.plan.columns) await setColumnComment(connection, input.table.name, column);
+}
+
+/** Sets a replica column's comment to its source `COLUMN_TYPE`. */
+export async function setColumnComment(connection: DuckDBConnection, table: string, column: ColumnPlan): Promise<void> {
+  // COMMENT ON takes a literal only, so the source type is quoted as a SQL string here.
+  const comment = `'${column.sourceType.replace(/'/g, "''")}'`;
+  await connection.run(`COMMENT ON COLUMN main.${quoteIdentifier(table)}.${quoteIdentifier(column.name)} IS ${comment}`);
 }
 
 async function upsertTableMetadata(connection: DuckDBConnection, input: SwapInput): Promise<void> {
-  const typePlan = input.plan.columns.map((column) => ({
-    name: column.name,
-    sourceType: column.sourceType,
-    duckdbType: column.duckdbType,
-  }));
   await connection.run(
     `INSERT OR REPLACE INTO _duckling.tables
        (table_name, source_columns, key_columns, key_kind, type_plan, schema_hash, row_count,
@@ -67,10 +65,10 @@ async function upsertTableMetadata(connection: DuckDBConnection, input: SwapInpu
      VALUES ($table, $columns, $keyColumns, $keyKind, $typePlan, $hash, $rows, now(), 'sequential', now())`,
     {
       table: input.table.name,
-      columns: JSON.stringify(input.table.columns, jsonSafe),
+      columns: sourceColumnsJson(input.table),
       keyColumns: JSON.stringify(input.plan.keyColumns),
       keyKind: input.plan.keyKind,
-      typePlan: JSON.stringify(typePlan),
+      typePlan: typePlanJson(input.plan),
       hash: input.plan.schemaHash,
       rows: input.rowCount,
     },
@@ -114,13 +112,26 @@ export async function readWatermarkValue(connection: DuckDBConnection, table: st
   });
 }
 
+/** Returns the `_duckling.tables.source_columns` text of a table. */
+export function sourceColumnsJson(table: SourceTable): string {
+  return JSON.stringify(table.columns, jsonSafe);
+}
+
+/** Returns the `_duckling.tables.type_plan` text of a plan: name, source type and DuckDB type per column. */
+export function typePlanJson(plan: TablePlan): string {
+  return JSON.stringify(plan.columns.map((column) => ({ name: column.name, sourceType: column.sourceType, duckdbType: column.duckdbType })));
+}
+
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
 
-/** Drops a replica table with its watermark, metadata, session and staging. Its sync_log history stays. */
-export async function dropReplicaTable(connection: DuckDBConnection, table: string): Promise<void> {
+/**
+ * Drops a replica table with its watermark, metadata, session and staging, and writes `log` (the
+ * drop's sync_log row) in the same transaction. Earlier sync_log rows of the table stay.
+ */
+export async function dropReplicaTable(connection: DuckDBConnection, table: string, log: SyncLogRow): Promise<void> {
   await connection.run('BEGIN TRANSACTION');
   try {
     const sessions = await connection.runAndReadAll(
@@ -134,6 +145,7 @@ export async function dropReplicaTable(connection: DuckDBConnection, table: stri
     for (const internal of ['watermarks', 'tables', 'full_sync_sessions']) {
       await connection.run(`DELETE FROM _duckling.${internal} WHERE table_name = $table`, { table });
     }
+    await insertSyncLog(connection, log);
     await connection.run('COMMIT');
   } catch (error) {
     await connection.run('ROLLBACK').catch(() => undefined);

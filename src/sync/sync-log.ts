@@ -47,6 +47,13 @@ export async function insertSyncLog(connection: DuckDBConnection, row: SyncLogRo
   );
 }
 
+/** Returns the time (ms since the epoch) of the newest successful `sync_log` row, or null when there is none. */
+export async function readLastSuccessAt(connection: DuckDBConnection): Promise<number | null> {
+  const reader = await connection.runAndReadAll(`SELECT epoch_ms(max(created_at)) AS at FROM _duckling.sync_log WHERE status = 'success'`);
+  const at = reader.getRowObjectsJS()[0]?.at;
+  return at === null || at === undefined ? null : Number(at);
+}
+
 const SELECT_COLUMNS = `id, run_id, table_name, sync_type, "trigger", records_processed, rows_read, duration_ms, status,
   error_message, watermark_before, watermark_after, values_nulled, CAST(nulled_detail AS VARCHAR) AS nulled_detail,
   schema_change, strftime(created_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at`;

@@ -13,6 +13,7 @@ import { insertSyncLog } from './sync-log.js';
 import { LoadStopped, keyColumnIndexes, loadTable, type LoadContext, type LoadOutcome, type LoadStart } from './table-load.js';
 import type { DatabaseSyncOptions, SyncTrigger, TableSyncResult } from './types.js';
 import { chooseTableWatermark } from './incremental-choice.js';
+import { compareWithReplica } from './schema-evolution.js';
 
 /** Prefix of Duckling's own objects, which a source table may not use. */
 const RESERVED_PREFIX = '__duckling_';
@@ -30,16 +31,25 @@ export interface TableJob {
   shouldStop(): boolean;
   /** The database's `sync` settings, which can name the watermark column of a table. */
   syncOptions?: DatabaseSyncOptions;
+  /** Reason that a schema change which could be followed in place is reloaded instead, appended to `schemaChange`. */
+  reloadReason?: string;
 }
 
-/** Loads one table fully and swaps it in. A failure becomes an `error` result and a sync_log row instead of an exception. */
+/**
+ * Loads one table fully and swaps it in, recording how its source definition changed since the
+ * last sync as `schemaChange`. A failure becomes an `error` result and a sync_log row instead of
+ * an exception.
+ */
 export async function syncTableFully(job: TableJob): Promise<TableSyncResult> {
   const startedAtMs = Date.now();
   const logger = job.logger.child({ table: job.table.name });
   job.progress.phase(job.databaseId, job.table.name, 'loading');
   logger.info({ estimatedRows: job.table.estimatedRows }, 'table sync started');
+  let schemaChange: string | null = null;
   try {
-    const result = await loadAndSwap(job, logger, startedAtMs);
+    assertNameNotReserved(job.table.name);
+    schemaChange = await describeSchemaChange(job, logger);
+    const result = await loadAndSwap(job, logger, startedAtMs, schemaChange);
     job.progress.phase(job.databaseId, job.table.name, 'done');
     logger.info({ rows: result.recordsProcessed, durationMs: result.durationMs, valuesNulled: result.valuesNulled }, 'table sync finished');
     await checkpointQuietly(job.replica, logger);
@@ -57,21 +67,36 @@ export async function syncTableFully(job: TableJob): Promise<TableSyncResult> {
       .withWriter((writer) => insertSyncLog(writer, {
         runId: job.runId, tableName: job.table.name, syncType: 'sequential', trigger: job.trigger,
         recordsProcessed: 0, rowsRead: 0, durationMs, status: 'error', errorMessage: message, valuesNulled: 0,
+        schemaChange,
       }))
       .catch((logError: unknown) => logger.error({ err: logError }, 'writing the sync_log error row failed'));
     return {
       table: job.table.name, recordsProcessed: 0, durationMs, status: 'error', error: message,
-      syncType: 'sequential', valuesNulled: 0, nulled: {},
+      syncType: 'sequential', valuesNulled: 0, nulled: {}, ...(schemaChange === null ? {} : { schemaChange }),
     };
   }
 }
 
-async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number): Promise<TableSyncResult> {
-  if (job.table.name.startsWith(RESERVED_PREFIX)) {
-    throw new Error(`source table name ${job.table.name} starts with ${RESERVED_PREFIX}, which Duckling reserves for its own tables; rename the table or add it to EXCLUDED_TABLES`);
+/**
+ * Compares the source definition with the one stored at the last sync and logs a difference.
+ * Returns the `schemaChange` text, or null when nothing changed. The full load that follows
+ * rebuilds the table whatever the change, so nothing is altered here.
+ */
+async function describeSchemaChange(job: TableJob, logger: Logger): Promise<string | null> {
+  const comparison = await compareWithReplica(job.replica, job.table);
+  if (comparison.kind === 'unchanged') return null;
+  const schemaChange = job.reloadReason === undefined ? comparison.summary : `${comparison.summary}; reloaded because ${job.reloadReason}`;
+  logger.info({ schemaChange, action: 'full load' }, 'source schema changed');
+  return schemaChange;
+}
+
+function assertNameNotReserved(table: string): void {
+  if (table.startsWith(RESERVED_PREFIX)) {
+    throw new Error(`source table name ${table} starts with ${RESERVED_PREFIX}, which Duckling reserves for its own tables; rename the table or add it to EXCLUDED_TABLES`);
   }
-  // TODO(sync): compare plan.schemaHash with `_duckling.tables` and report `schemaChange` — every
-  // load is a full rebuild today, so the data is right, but the result does not name the change.
+}
+
+async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number, schemaChange: string | null): Promise<TableSyncResult> {
   const plan = planTable(job.table);
   const choice = chooseTableWatermark(job.table, plan, job.settings.watermarkColumns, job.syncOptions);
   const watermarkIndex = choice.mode === 'timestamp' ? choice.columnIndex : null;
@@ -106,12 +131,13 @@ async function loadAndSwap(job: TableJob, logger: Logger, startedAtMs: number): 
     log: {
       runId: job.runId, tableName: job.table.name, syncType: 'sequential', trigger: job.trigger,
       recordsProcessed: session.rowsLoaded, rowsRead: outcome.rowsRead, durationMs, status: 'success',
-      valuesNulled, nulledDetail: session.nulledDetail,
+      valuesNulled, nulledDetail: session.nulledDetail, schemaChange,
     },
   }));
   return {
     table: job.table.name, recordsProcessed: session.rowsLoaded, durationMs, status: 'success',
     syncType: 'sequential', valuesNulled, nulled: { ...session.nulledDetail },
+    ...(schemaChange === null ? {} : { schemaChange }),
     ...(resumed ? { resumed: true } : {}),
   };
 }

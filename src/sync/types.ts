@@ -7,6 +7,8 @@ import type { SourceDatabase } from '../source/index.js';
 
 export type SyncTrigger = 'manual' | 'schedule' | 'recovery' | 'cdc';
 export type SyncRunType = 'full' | 'incremental';
+/** Run types of progress: the sync runs plus reconciliation (`POST /api/sync/reconcile`). */
+export type ProgressRunType = SyncRunType | 'reconcile';
 export type TablePhase = 'pending' | 'loading' | 'swapping' | 'done' | 'error' | 'skipped';
 
 export interface TableProgress {
@@ -21,7 +23,7 @@ export interface TableProgress {
 export interface SyncProgress {
   inProgress: boolean;
   runId: string | null;
-  type: SyncRunType | null;
+  type: ProgressRunType | null;
   tablesCompleted: number;
   tablesTotal: number;
   currentTable: string | null;

@@ -45,7 +45,7 @@ async function counts(): Promise<Record<string, number>> {
   return readJson(await server.request('/api/tables/counts/all'));
 }
 
-async function backUp(): Promise<{ name: string; manifest: { tables: Array<{ name: string; rows: number; checksum: string }>; databaseId: string } }> {
+async function backUp(): Promise<{ name: string; manifest: { tables: Array<{ name: string; rows: number; checksum: string }>; databaseId: string; createdAt: string } }> {
   const response = await server.request('/api/backups', { method: 'POST' });
   assert.equal(response.status, 200, await response.clone().text());
   return (await readJson(response)).backup;
@@ -86,6 +86,14 @@ test('restore round trip equals manifest', async () => {
 
   const leftovers = (await readdir(server.dataPath)).filter((name) => /pre-restore|restore-journal|\.tmp$/.test(name));
   assert.deepEqual(leftovers, []);
+
+  const audit = await readJson(await server.request('/api/audit?event=restore.completed&limit=1'));
+  assert.equal(audit.events.length, 1);
+  assert.equal(audit.events[0].target, 'default');
+  assert.equal(audit.events[0].outcome, 'success');
+  assert.equal(audit.events[0].detail.backup, backup.name);
+  const created = await readJson(await server.request('/api/audit?event=backup.created&limit=1'));
+  assert.equal(created.events.length, 1);
 });
 
 test('verify lists every local stage', async () => {
@@ -186,6 +194,19 @@ test('other database backup is 422', async () => {
 
   const listing = await readJson(await server.request('/api/backups'));
   assert.ok(listing.backups.every((entry: { name: string }) => entry.name.startsWith('backup-default-')));
+
+  const allowed = await postJson(server, '/api/backups/restore', { name: otherName, allowCrossDatabase: true });
+  assert.equal(allowed.status, 200, await allowed.clone().text());
+  const restored = await readJson(allowed);
+  assert.equal(restored.restoredFrom, otherName);
+  const expected = Object.fromEntries(restored.tables.map((table: { name: string; rows: number }) => [table.name, table.rows]));
+  assert.deepEqual(await counts(), expected);
+});
+
+test('automation status shows last backup', async () => {
+  const backup = await backUp();
+  const body = await readJson(await server.request('/api/automation/status'));
+  assert.deepEqual(body.status.autoBackup, { enabled: true, intervalHours: 24, retentionDays: 7, lastBackupAt: backup.manifest.createdAt });
 });
 
 test('automation restore uses newest complete backup', async () => {
@@ -193,4 +214,32 @@ test('automation restore uses newest complete backup', async () => {
   const response = await postJson(server, '/automation/restore', {});
   assert.equal(response.status, 200, await response.clone().text());
   assert.equal((await readJson(response)).restoredFrom, backup.name);
+});
+
+test('requests during restore get 200 or 503', async () => {
+  const backup = await backUp();
+  let restoreDone = false;
+  const restore = postJson(server, '/api/backups/restore', { name: backup.name }).finally(() => {
+    restoreDone = true;
+  });
+
+  const statuses: string[] = [];
+  for (let round = 0; round < 2000 && !restoreDone; round += 1) {
+    const response = await server.request('/api/tables/items/count');
+    if (response.status === 200) {
+      statuses.push('200');
+      await response.arrayBuffer();
+      continue;
+    }
+    const body = await readJson(response);
+    statuses.push(`${response.status} ${body.code} retry-after=${response.headers.get('retry-after')}`);
+    const ready = await server.request('/health/ready');
+    const readiness = await readJson(ready);
+    if (ready.status === 503) assert.deepEqual(readiness.reasons, ['restoring database "default"']);
+  }
+  const response = await restore;
+  assert.equal(response.status, 200, await response.clone().text());
+  const unexpected = statuses.filter((status) => status !== '200' && status !== '503 DUCKLING_DATABASE_RESTORING retry-after=5');
+  assert.deepEqual(unexpected, []);
+  assert.equal((await server.request('/health/ready')).status, 200);
 });

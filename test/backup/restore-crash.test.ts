@@ -97,6 +97,8 @@ test('missing replica beside previous copy stays unavailable', async () => {
   await first.stop();
   const { rename } = await import('node:fs/promises');
   await rename(path.join(dataPath, 'duckling.db'), path.join(dataPath, 'duckling.db.pre-restore-2026-01-01T00-00-00-000Z'));
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path.join(dataPath, 'duckling.db.verify-backup-default-2026-01-01T00-00-00-000Z.tmp'), 'left by a crash');
 
   const second = await startDuckling({ MYSQL_CONNECTION_STRING: sourceUrl, AUTO_BACKUP: 'false' }, { dataPath });
   try {
@@ -105,7 +107,9 @@ test('missing replica beside previous copy stays unavailable', async () => {
     const body = await readJson(response);
     assert.equal(body.code, 'DUCKLING_DATABASE_UNAVAILABLE');
     assert.match(body.message, /pre-restore/);
-    assert.ok(!(await readdir(dataPath)).includes('duckling.db'));
+    const files = await readdir(dataPath);
+    assert.ok(!files.includes('duckling.db'));
+    assert.ok(!files.some((name) => name.endsWith('.tmp')), files.join(', '));
   } finally {
     await second.stop();
   }

@@ -70,8 +70,14 @@ describe('DatabaseOperationGuard', () => {
       return true;
     });
     await guard.run('other', 'backup', async () => undefined);
+    let idle = false;
+    const waiting = guard.whenIdle().then(() => { idle = true; });
+    await sleep(10);
+    assert.equal(idle, false);
     release();
     await first;
+    await waiting;
+    assert.equal(idle, true);
     assert.equal(guard.current('shop'), null);
   });
 

@@ -10,8 +10,17 @@ let fixture: DiagnoseFixture;
 let dataPath: string;
 
 function env(): Record<string, string> {
-  // PORT 0 makes the port check independent of what else runs on this machine.
-  return { DATA_PATH: dataPath, PORT: '0', HOST: '127.0.0.1', MYSQL_MAX_RETRIES: '0' };
+  // PORT 0 makes the port check independent of what else runs on this machine. The secrets pass
+  // the startup security checks, which doctor runs too.
+  return {
+    DATA_PATH: dataPath,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MYSQL_MAX_RETRIES: '0',
+    SESSION_SECRET: 'f3a9c1e7b5d2084f6a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b',
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: 'doctor-test-password-81',
+  };
 }
 
 before(async () => {
@@ -52,6 +61,13 @@ test('doctor all exits 1', async () => {
   const denied = report.databases[1].checks.find((entry: { id: string }) => entry.id === 'connection');
   assert.equal(denied.status, 'fail');
   assert.match(denied.detail, /unavailable/);
+});
+
+test('doctor fails on fatal security finding', async () => {
+  const run = await runCli(['doctor', '--db', 'good'], { env: { ...env(), SESSION_SECRET: '' } });
+  assert.equal(run.code, 1, run.stderr + run.stdout);
+  assert.match(run.stdout, /^FAIL {2}Security: SESSION_SECRET is not set\n {6}fix: generate one with "duckling gen-key"/m);
+  assert.match(run.stdout, /^warn {2}Security: DUCKLING_API_KEY is not set/m);
 });
 
 test('doctor bad settings', async () => {

@@ -24,7 +24,15 @@ test('serve stops on SIGTERM with exit 0', async (t) => {
   const port = await closedPort();
   writeFileSync(
     path.join(directory, 'duckling.env'),
-    [`DUCKLING_API_KEY=${randomBytes(32).toString('hex')}`, `MYSQL_CONNECTION_STRING=${source.url('sakila')}`, 'AUTO_START_SYNC=false', 'DUCKDB_MEMORY_LIMIT=1GB'].join('\n'),
+    [
+      `DUCKLING_API_KEY=${randomBytes(32).toString('hex')}`,
+      `SESSION_SECRET=${randomBytes(32).toString('hex')}`,
+      'ADMIN_USERNAME=admin',
+      `ADMIN_PASSWORD=${randomBytes(18).toString('base64url')}`,
+      `MYSQL_CONNECTION_STRING=${source.url('sakila')}`,
+      'AUTO_START_SYNC=false',
+      'DUCKDB_MEMORY_LIMIT=1GB',
+    ].join('\n'),
   );
 
   const child = startCli(['serve', '--env-file', 'duckling.env', '--port', String(port), '--host', '127.0.0.1'], {

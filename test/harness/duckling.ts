@@ -7,6 +7,9 @@ import { createLogger, type Logger } from '../../src/logging/index.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123456789abcdef';
 export const TEST_PREVIOUS_KEY = 'previous-key-0123456789abcdef01234567';
+export const TEST_ADMIN_USERNAME = 'admin-tester';
+export const TEST_ADMIN_PASSWORD = 'correct-horse-battery-staple-42';
+export const TEST_SESSION_SECRET = 'session-secret-7f3a9c1e5b2d8046af1c3e5d7b9a2c4e';
 
 export interface RunningDuckling {
   duckling: Duckling;
@@ -26,7 +29,8 @@ export async function startDuckling(
   options: {
     dataPath?: string;
     logger?: Logger;
-    schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs'>;
+    schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'>;
+    attemptGuard?: DucklingOptions['attemptGuard'];
     /** Further test-only options of `createDuckling`. */
     duckling?: Pick<DucklingOptions, 's3ListPageSize'>;
   } = {},
@@ -40,6 +44,10 @@ export async function startDuckling(
       NODE_ENV: 'test',
       DUCKLING_API_KEY: TEST_API_KEY,
       DUCKLING_API_KEY_PREVIOUS: TEST_PREVIOUS_KEY,
+      // Without an admin account and a session secret the start fails with fatal security findings.
+      ADMIN_USERNAME: TEST_ADMIN_USERNAME,
+      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      SESSION_SECRET: TEST_SESSION_SECRET,
       DUCKDB_MEMORY_LIMIT: '512MB',
       DUCKDB_THREADS: '2',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -50,7 +58,13 @@ export async function startDuckling(
     { cwd: dataPath },
   );
   const logger = options.logger ?? createLogger({ level: config.logLevel, version: 'test' });
-  const duckling = createDuckling(config, { logger, lockRetry: { intervalMs: 100, timeoutMs: 300 }, ...options.schedule, ...options.duckling });
+  const duckling = createDuckling(config, {
+    logger,
+    lockRetry: { intervalMs: 100, timeoutMs: 300 },
+    ...options.schedule,
+    ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+    ...options.duckling,
+  });
   await duckling.start();
   const url = duckling.httpAddress!;
 

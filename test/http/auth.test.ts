@@ -150,16 +150,19 @@ describe('health routes', () => {
 });
 
 describe('server without API key', () => {
-  test('protected routes explain the fix', async () => {
+  test('protected routes explain the options', async () => {
     const keyless = await startDuckling({ MYSQL_CONNECTION_STRING: '', DUCKLING_API_KEY: '', DUCKLING_API_KEY_PREVIOUS: '' });
     try {
-      const response = await fetch(`${keyless.url}/api/tables`, { headers: { authorization: 'Bearer anything' } });
-      const body = await readJson(response);
+      const wrong = await fetch(`${keyless.url}/api/tables`, { headers: { authorization: 'Bearer anything' } });
+      assert.equal(wrong.status, 401);
+      assert.equal((await readJson(wrong)).code, 'DUCKLING_AUTH_INVALID');
 
-      assert.equal(response.status, 401);
+      const missing = await fetch(`${keyless.url}/api/tables`);
+      const body = await readJson(missing);
+      assert.equal(missing.status, 401);
       assert.equal(body.code, 'DUCKLING_AUTH_REQUIRED');
-      assert.match(body.message, /set DUCKLING_API_KEY/);
-      assert.match(body.message, /duckling init/);
+      assert.match(body.message, /DUCKLING_API_KEY/);
+      assert.match(body.message, /POST \/api\/login/);
       assert.equal((await fetch(`${keyless.url}/health`)).status, 200);
     } finally {
       await keyless.stop();

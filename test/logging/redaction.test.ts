@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, redactText } from '../../src/logging/index.js';
+import { createLogger, isSecretFieldName, Redactor, redactText } from '../../src/logging/index.js';
 
 function capture() {
   const lines: string[] = [];
@@ -48,4 +48,64 @@ test('LOGS_DIR receives the same redacted lines', async () => {
   assert.match(text, /"msg":"file line"/);
   assert.match(text, /"databaseId":"shop"/);
   assert.ok(!text.includes('pw9'));
+});
+
+test('nested secret fields are masked', async () => {
+  const { logger, lines } = capture();
+  logger.info(
+    {
+      databaseId: 'shop',
+      detail: { s3: { secretAccessKey: 'sak1', encryptionKey: 'ek1', keyring: [{ fingerprint: 'fp1', key: 'kr1' }] } },
+      headers: { 'x-api-key': 'xk1', 'set-cookie': 'sc1', cookie: 'ck1', authorization: 'Bearer au1' },
+      settings: { DUCKLING_API_KEY: 'env1', adminPassword: 'ap1', sessionSecret: 'ss1' },
+      url: '/api/sync/events?db=shop&ticket=tk1',
+      note: 'source mysql://reader:np1@db.internal/shop',
+    },
+    'nested',
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  const output = lines.join('');
+  for (const secret of ['sak1', 'ek1', 'kr1', 'xk1', 'sc1', 'ck1', 'au1', 'env1', 'ap1', 'ss1', 'tk1', 'np1']) {
+    assert.ok(!output.includes(secret), `${secret} leaked`);
+  }
+  assert.match(output, /"keyring":"\*\*\*"/);
+  assert.match(output, /"databaseId":"shop"/);
+  assert.match(output, /ticket=\*\*\*/);
+});
+
+test('configured secret values are masked in text', async () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(String(chunk));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'info', version: 'test', destination, secretValues: ['configured-key-0123456789', 'short', null] });
+  logger.warn({ detail: 'client sent configured-key-0123456789 as a header value' }, 'odd request');
+  logger.error({ err: new Error('rejected configured-key-0123456789') }, 'failed');
+  await new Promise((resolve) => setImmediate(resolve));
+  const output = lines.join('');
+  assert.ok(!output.includes('configured-key-0123456789'));
+  assert.match(output, /client sent \*\*\* as a header value/);
+});
+
+test('redactor leaves class instances alone', () => {
+  const redactor = new Redactor();
+  const date = new Date(0);
+  const circular: Record<string, unknown> = { name: 'loop' };
+  circular.self = circular;
+  const copy = redactor.value({ at: date, circular, buffer: Buffer.from('x') }) as Record<string, unknown>;
+  assert.equal(copy.at, date);
+  assert.deepEqual((copy.circular as Record<string, unknown>).self, '[circular]');
+  assert.ok(Buffer.isBuffer(copy.buffer));
+});
+
+test('secret field names match ignoring case', () => {
+  for (const name of ['password', 'Authorization', 'X-Api-Key', 'JWT_SECRET', 'accessToken', 'DUCKLING_SECRETS_KEY', 'key']) {
+    assert.ok(isSecretFieldName(name), name);
+  }
+  for (const name of ['keyId', 'fingerprint', 'revokedTokens', 'databaseId', 'tokenExpiresAt']) {
+    assert.ok(!isSecretFieldName(name), name);
+  }
 });

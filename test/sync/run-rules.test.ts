@@ -113,7 +113,9 @@ test('vanished and excluded tables dropped', async () => {
   const marks = await replicaRows(target.replica, `SELECT count(*) AS n FROM _duckling.watermarks WHERE table_name IN ('gone', 'loose')`);
   assert.equal(Number(marks[0]?.n), 0);
   const history = await service.listSyncLogs(target, { limit: 10, offset: 0, table: 'gone' });
-  assert.equal(history.total, 1);
+  assert.equal(history.total, 2);
+  assert.equal(history.logs[0]?.schema_change, 'table dropped: missing from source');
+  assert.equal(history.logs[1]?.schema_change, 'table created');
 });
 
 test('mass drop needs allowMassDrop', async () => {

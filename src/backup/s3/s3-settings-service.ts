@@ -52,14 +52,14 @@ export class S3SettingsService {
   async put(databaseId: string, input: S3SettingsInput): Promise<MaskedS3Settings> {
     this.requireRecord(databaseId);
     let rotated = false;
-    const record = await this.deps.registry.update(databaseId, (current) => {
+    await this.deps.registry.update(databaseId, (current) => {
       const next = applyS3Input(databaseId, current.s3, input, this.now());
       rotated = current.s3?.encryptionKey !== undefined && next.encryptionKey?.toLowerCase() !== current.s3.encryptionKey.toLowerCase();
       this.assertValid(databaseId, next);
       return { ...current, s3: next, updatedAt: this.now().toISOString() };
     });
 
-    const saved = record.s3!;
+    const saved = this.requireRecord(databaseId).s3!;
     this.logger.info(
       { databaseId, bucket: saved.bucket, pathPrefix: saved.pathPrefix, encryption: saved.encryption, enabled: saved.enabled, keyRotated: rotated },
       's3 settings saved',

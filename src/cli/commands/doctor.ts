@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import type { CheckStatus, DiagnosisCheck } from '../../diagnose/index.js';
 import { errorMessage } from '../../errors/index.js';
+import { rejectDbWithAll } from '../all-databases.js';
+import { evaluateFindings, summarizeRegistry } from '../../security/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -34,6 +36,7 @@ export function doctorCommand(): Command {
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<DoctorOptions>();
+      if (options.all) rejectDbWithAll(context, 'doctor');
       const { config, finding: configFinding } = loadDoctorConfig(context);
 
       const general: Finding[] = [configFinding];
@@ -89,6 +92,7 @@ async function checkDatabases(context: CliContext, config: Config, all: boolean,
     general.push({ id: 'registry', name: 'Database registry', status: 'fail', detail: errorMessage(error), fix: 'correct or remove DATA_PATH/databases.json' });
     return [];
   }
+  general.push(...securityFindings(config, registry.list()));
   const records = all ? registry.list() : registry.list().filter((record) => record.id === context.options.db);
   if (records.length === 0) {
     const known = registry.list().map((record) => record.id).join(', ') || 'none';
@@ -102,6 +106,19 @@ async function checkDatabases(context: CliContext, config: Config, all: boolean,
     reports.push({ id: record.id, status: worst(checks), checks });
   }
   return reports;
+}
+
+/** Runs the startup security checks of `serve`: a fatal finding fails, a warning warns. */
+function securityFindings(config: Config, records: Parameters<typeof summarizeRegistry>[0]): Finding[] {
+  const findings = evaluateFindings(config, summarizeRegistry(records));
+  if (findings.length === 0) return [{ id: 'security', name: 'Security', status: 'pass', detail: 'no startup security finding' }];
+  return findings.map((finding) => ({
+    id: `security:${finding.id}`,
+    name: 'Security',
+    status: finding.severity === 'fatal' ? 'fail' : 'warn',
+    detail: finding.message,
+    fix: finding.remedy,
+  }));
 }
 
 async function replicaFinding(file: string): Promise<Finding> {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { DucklingHttpClient, SyncEventMessage, SyncProgress, TableProgress, TableSyncResult } from '../../client/index.js';
+import { forEachDatabase } from '../all-databases.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount, formatDuration, type Output } from '../output.js';
@@ -10,6 +11,7 @@ interface SyncOptions {
   incremental?: boolean;
   table?: string;
   wait: boolean;
+  all?: boolean;
 }
 
 /** One table's line of the summary printed after a run. */
@@ -37,10 +39,19 @@ export function syncCommand(): Command {
     .option('--incremental', 'merge the rows changed since each table\'s watermark; tables without one are loaded fully')
     .option('--table <name>', 'sync only this table, with a full load unless --incremental is given')
     .option('--no-wait', 'start the run, print its id and exit without following it')
+    .option('--all', 'sync every database in turn instead of --db; exit with the highest code of any database')
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<SyncOptions>();
       if (options.full && options.incremental) throw new UsageError('--full and --incremental exclude each other; give one of them');
+      const type = options.incremental ? 'incremental' : 'full';
+
+      if (options.all) {
+        if (options.table !== undefined) throw new UsageError('--table names a table of one database; use --db instead of --all');
+        await forEachDatabase(context, 'sync', (client) => syncRun(context, client, options.wait, type));
+        return;
+      }
+
       const client = context.client();
 
       if (options.table !== undefined) {
@@ -48,7 +59,7 @@ export function syncCommand(): Command {
         await syncOneTable(context, client, options.table, options.incremental ? 'incremental' : 'full');
         return;
       }
-      await syncRun(context, client, options.wait, options.incremental ? 'incremental' : 'full');
+      await syncRun(context, client, options.wait, type);
     });
 }
 

@@ -1,13 +1,15 @@
 import { Command } from 'commander';
-import type { MismatchedRangeBody, ReconcileResponse, TableValidationBody, ValidationResponse } from '../../client/index.js';
+import type { DucklingHttpClient, MismatchedRangeBody, ReconcileResponse, TableValidationBody, ValidationResponse } from '../../client/index.js';
+import { forEachDatabase } from '../all-databases.js';
 import { createContext } from '../context.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 import { formatCount, type Output } from '../output.js';
 
 interface ValidateOptions {
   checksum?: boolean;
   table?: string;
   reconcile?: boolean;
+  all?: boolean;
 }
 
 /** `duckling validate`: compares replica and source per table; exit 3 on a mismatch, 1 when a table could not be compared. */
@@ -17,27 +19,38 @@ export function validateCommand(): Command {
     .option('--checksum', 'also compare SHA-256 checksums of every row in chunks of 10,000 keys (reads both sides in full)')
     .option('--table <name>', 'validate only this table')
     .option('--reconcile', 'first repair the replica: delete rows gone at the source and copy missing ones (with --checksum, also re-copy rows that differ)')
+    .option('--all', 'validate every database in turn instead of --db; exit with the highest code of any database')
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<ValidateOptions>();
-      if (options.reconcile) {
-        const repair = await context.client().syncReconcile({ table: options.table, content: options.checksum ?? false });
-        if (context.output.json) context.output.jsonLine(repair);
-        else printReconcile(context.output, repair);
+      if (options.all) {
+        if (options.table !== undefined) throw new UsageError('--table names a table of one database; use --db instead of --all');
+        await forEachDatabase(context, 'validate', (client) => validateDatabase(context.output, client, options));
+        return;
       }
-      const report = await context.client().syncValidate({ mode: options.checksum ? 'checksum' : 'count', table: options.table });
-
-      if (context.output.json) context.output.jsonLine(report);
-      else printReport(context.output, report, options.checksum ?? false);
-
-      const { summary } = report;
-      if (summary.mismatchedTables > 0) {
-        throw new CliError(`${summary.mismatchedTables} of ${summary.totalTables} tables differ from the source; resync them with "duckling sync --table <name>"`, ExitCode.validationMismatch);
-      }
-      if (summary.errorTables > 0) {
-        throw new CliError(`${summary.errorTables} of ${summary.totalTables} tables could not be compared; see the errors above`);
-      }
+      await validateDatabase(context.output, context.client(), options);
     });
+}
+
+/** Validates one database (after reconciling it with `--reconcile`); throws exit 3 on a mismatch, 1 when a table could not be compared. */
+async function validateDatabase(output: Output, client: DucklingHttpClient, options: ValidateOptions): Promise<void> {
+  if (options.reconcile) {
+    const repair = await client.syncReconcile({ table: options.table, content: options.checksum ?? false });
+    if (output.json) output.jsonLine(repair);
+    else printReconcile(output, repair);
+  }
+  const report = await client.syncValidate({ mode: options.checksum ? 'checksum' : 'count', table: options.table });
+
+  if (output.json) output.jsonLine(report);
+  else printReport(output, report, options.checksum ?? false);
+
+  const { summary } = report;
+  if (summary.mismatchedTables > 0) {
+    throw new CliError(`${summary.mismatchedTables} of ${summary.totalTables} tables differ from the source; resync them with "duckling sync --table <name>"`, ExitCode.validationMismatch);
+  }
+  if (summary.errorTables > 0) {
+    throw new CliError(`${summary.errorTables} of ${summary.totalTables} tables could not be compared; see the errors above`);
+  }
 }
 
 function printReport(output: Output, report: ValidationResponse, checksum: boolean): void {

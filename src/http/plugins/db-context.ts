@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import { databaseRestoringError } from '../../backup/index.js';
 import { DucklingError } from '../../errors/index.js';
 import type { Replica } from '../../replica/index.js';
 import type { SyncTarget } from '../../sync/types.js';
@@ -10,9 +11,6 @@ export interface DbContextOptions {
 }
 
 export const DEFAULT_DATABASE_ID = 'default';
-
-/** `Retry-After` of requests that arrive while their database is being restored. */
-const RESTORING_RETRY_AFTER_SEC = 5;
 
 /**
  * Resolves `?db=` (default `default`) on routes that declare `databaseScoped` and puts the
@@ -58,7 +56,7 @@ export function requireReplica(request: FastifyRequest): { handle: DatabaseHandl
     throw new DucklingError('DUCKLING_INTERNAL', { detail: `route ${request.routeOptions.url} is not declared databaseScoped` });
   }
   if (handle.restoring) {
-    throw new DucklingError('DUCKLING_DATABASE_RESTORING', { db: handle.id }, { headers: { 'retry-after': String(RESTORING_RETRY_AFTER_SEC) } });
+    throw databaseRestoringError(handle.id);
   }
   if (!handle.replica) {
     throw new DucklingError('DUCKLING_DATABASE_UNAVAILABLE', { db: handle.id, detail: handle.unavailableReason ?? 'it is not open' });

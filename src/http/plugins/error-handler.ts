@@ -2,12 +2,15 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { DucklingError, isDucklingError } from '../../errors/index.js';
+import { redactText } from '../../logging/index.js';
 import type { ErrorBody } from '../../api-types/index.js';
 
 export interface ErrorHandlerOptions {
   /** Hide the text of unexpected errors in 500 bodies (`NODE_ENV=production`). */
   hideInternalErrors: boolean;
   bodyLimitBytes: number;
+  /** Called with the original error of every 5xx response, to report it to Sentry; never for 4xx. */
+  reportServerError?: (error: Error, request: FastifyRequest) => void;
 }
 
 /**
@@ -20,6 +23,7 @@ export const errorHandlerPlugin = fastifyPlugin(
     app.setErrorHandler(async (error: FastifyError, request, reply) => {
       const ducklingError = toDucklingError(error, options);
       logFailure(request, ducklingError, error);
+      if (ducklingError.statusCode >= 500) options.reportServerError?.(error, request);
       return sendError(request, reply, ducklingError, options);
     });
 
@@ -34,10 +38,11 @@ export const errorHandlerPlugin = fastifyPlugin(
 
 /** Builds the error body; also used by streaming routes that must report an error themselves. */
 export function errorBody(error: DucklingError, requestId: string, hideInternalErrors: boolean): ErrorBody {
+  // Messages can quote a driver error, which may hold a connection string with its password.
   const message =
     hideInternalErrors && error.code === 'DUCKLING_INTERNAL'
       ? `Internal error; the server log has the details under request id ${requestId}`
-      : error.message;
+      : redactText(error.message);
   return {
     success: false,
     statusCode: error.statusCode,

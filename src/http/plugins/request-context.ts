@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { ANONYMOUS, type Principal } from '../../auth/index.js';
+import { ANONYMOUS, describePrincipal, type Principal } from '../../auth/index.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -35,7 +35,7 @@ export const requestContextPlugin = fastifyPlugin(
           ip: request.ip,
           db: request.database?.id ?? null,
           tier: principal.tier,
-          principal: principal.kind === 'apiKey' ? principal.keyFingerprint : null,
+          principal: describePrincipal(principal).principal,
           category: request.routeOptions.config?.category ?? null,
         },
         'request completed',

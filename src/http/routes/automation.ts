@@ -25,6 +25,14 @@ export const automationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
             lastSyncAt: schedule.lastRunAt,
             nextRunAt: schedule.nextRunAt,
           },
+          reconcile: deps.automation.describeReconcile(handle.id),
+          autoBackup: {
+            enabled: deps.config.backup.autoBackup,
+            intervalHours: deps.config.backup.intervalHours,
+            retentionDays: deps.config.backup.retentionDays,
+            lastBackupAt: await deps.backups.lastBackupAt(handle.id),
+          },
+          autoRestart: deps.automation.describeRecovery(handle.id),
         },
       };
     },

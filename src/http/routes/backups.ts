@@ -1,7 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { LocalBackupResult } from '../../backup/index.js';
+import type { LocalBackupResult, OperationContext } from '../../backup/index.js';
 import { DucklingError } from '../../errors/index.js';
+import { auditActor } from '../audit-actor.js';
 import { DatabaseQuery, StringEnum } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 
@@ -30,7 +31,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
   }));
 
   app.post('/backups', { config: scoped('write'), schema: { querystring: Type.Object(DatabaseQuery) } }, async (request) =>
-    backupBody(await deps.backups.createLocalBackup(databaseId(request))),
+    backupBody(await deps.backups.createLocalBackup(databaseId(request), operationContext(request))),
   );
 
   app.post('/backups/verify', { config: scoped('write'), schema: { querystring: Type.Object(DatabaseQuery), body: VerifyBody } }, async (request) => {
@@ -46,7 +47,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
 
   app.post('/backups/restore', { config: scoped('write'), schema: { querystring: Type.Object(DatabaseQuery), body: RestoreBody } }, async (request) => {
     const id = databaseId(request);
-    const result = await deps.backups.restoreLocal(id, { name: request.body.name }, { allowCrossDatabase: request.body.allowCrossDatabase ?? false });
+    const result = await deps.backups.restoreLocal(id, { name: request.body.name }, { allowCrossDatabase: request.body.allowCrossDatabase ?? false }, operationContext(request));
     return { success: true, message: `Database "${id}" restored from ${result.restoredFrom}`, ...result };
   });
 };
@@ -54,7 +55,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
 /** `/automation/backup` and `/automation/restore`, mounted under `/api` and at the root. */
 export const backupAutomationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
   app.post('/automation/backup', { config: scoped('write'), schema: { querystring: Type.Object(DatabaseQuery) } }, async (request) =>
-    backupBody(await deps.backups.createLocalBackup(databaseId(request))),
+    backupBody(await deps.backups.createLocalBackup(databaseId(request), operationContext(request))),
   );
 
   app.post(
@@ -62,7 +63,7 @@ export const backupAutomationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDepen
     { config: scoped('write'), schema: { querystring: Type.Object(DatabaseQuery), body: Type.Optional(AutomationRestoreBody) } },
     async (request) => {
       const id = databaseId(request);
-      const result = await deps.backups.restoreLocal(id, { latest: true }, { allowCrossDatabase: request.body?.allowCrossDatabase ?? false });
+      const result = await deps.backups.restoreLocal(id, { latest: true }, { allowCrossDatabase: request.body?.allowCrossDatabase ?? false }, operationContext(request));
       return { success: true, message: `Database "${id}" restored from its newest local backup ${result.restoredFrom}`, restoredFrom: result.restoredFrom, durationMs: result.durationMs };
     },
   );
@@ -77,4 +78,8 @@ function backupBody(result: LocalBackupResult) {
 function databaseId(request: FastifyRequest): string {
   if (!request.database) throw new DucklingError('DUCKLING_INTERNAL', { detail: `route ${request.routeOptions.url} is not declared databaseScoped` });
   return request.database.id;
+}
+
+function operationContext(request: FastifyRequest): OperationContext {
+  return { actor: auditActor(request), requestId: request.id };
 }

@@ -1,5 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DucklingError } from '../../errors/index.js';
+import type { FastifyRequest } from 'fastify';
+import type { AuditEventType } from '../../audit/index.js';
+import { DucklingError, isDucklingError } from '../../errors/index.js';
+import { requestAuditContext } from '../audit-actor.js';
 import type { HttpDependencies } from '../services.js';
 
 const TableNameSetting = Type.String({ minLength: 1, maxLength: 128 });
@@ -35,6 +38,30 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, de
 
 /** `/api/databases`: the database registry. Every route is admin; GET is category read, the rest write. */
 export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (app, { deps }) => {
+  /**
+   * Runs a registry change and records its audit event: outcome `success`, or `failure` with the
+   * error code, after which the error is thrown on. `detail` must not contain the connection string.
+   */
+  async function audited<T extends object>(
+    request: FastifyRequest,
+    event: AuditEventType,
+    target: string,
+    detail: Record<string, unknown>,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const context = requestAuditContext(request);
+    try {
+      const result = await change();
+      // A created database is named by the id the registry allocated.
+      deps.audit.record({ ...context, event, target: 'id' in result && typeof result.id === 'string' ? result.id : target, outcome: 'success', detail });
+      return result;
+    } catch (error) {
+      const code = isDucklingError(error) ? error.code : 'DUCKLING_INTERNAL';
+      deps.audit.record({ ...context, event, target, outcome: 'failure', detail: { ...detail, code } });
+      throw error;
+    }
+  }
+
   app.get('/databases', { config: { auth: 'admin', category: 'read' }, schema: { querystring: Type.Object({}) } }, async () => ({
     success: true,
     databases: await deps.databaseAdmin.describeAll(),
@@ -42,7 +69,9 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
 
   app.post('/databases', { config: { auth: 'admin', category: 'write' }, schema: { body: CreateBody } }, async (request) => {
     rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'POST /api/databases');
-    return { success: true, database: await deps.databaseAdmin.create(request.body) };
+    // A failed creation has no id yet, so its event names the requested name.
+    const database = await audited(request, 'database.created', request.body.name, { name: request.body.name }, () => deps.databaseAdmin.create(request.body));
+    return { success: true, database };
   });
 
   app.put(
@@ -62,7 +91,9 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
     },
     async (request) => {
       rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'PUT /api/databases/:id');
-      const database = await deps.databaseAdmin.update(request.params.id, request.body, { resync: request.query.resync });
+      const fields = Object.keys(request.body);
+      const database = await audited(request, 'database.updated', request.params.id, { fields, resync: request.query.resync }, () =>
+        deps.databaseAdmin.update(request.params.id, request.body, { resync: request.query.resync }));
       return { success: true, database };
     },
   );
@@ -79,7 +110,9 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
       },
     },
     async (request) => {
-      const { message } = await deps.databaseAdmin.remove(request.params.id, { deleteFiles: request.query.deleteFiles });
+      const { deleteFiles } = request.query;
+      const { message } = await audited(request, 'database.deleted', request.params.id, { deleteFiles }, () =>
+        deps.databaseAdmin.remove(request.params.id, { deleteFiles }));
       return { success: true, message };
     },
   );

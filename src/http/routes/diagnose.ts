@@ -20,7 +20,10 @@ export const diagnoseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies;
 
   app.get(
     '/databases/:id/diagnose/stream',
-    { config: { auth: 'admin', category: 'write' }, schema: { params: IdParams, querystring: Type.Object({}) } },
+    {
+      config: { auth: 'admin', category: 'write', ticket: 'sse' },
+      schema: { params: IdParams, querystring: Type.Object({ ticket: Type.Optional(Type.String({ description: 'Ticket of POST /api/tickets, purpose sse' })) }) },
+    },
     async (request, reply) => {
       // Unknown ids are refused before the stream opens, so they get a plain 404.
       const handle = databaseOrThrow(deps, request.params.id);

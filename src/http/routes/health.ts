@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AdminHealthBody, DatabaseStatusEntry, StatusBody } from '../../api-types/index.js';
+import { isAdministrator } from '../../auth/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { duckdbVersion } from '../../replica/index.js';
 import type { DatabaseHandle, HttpDependencies } from '../services.js';
@@ -10,7 +11,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
   app.get('/health', { config: { auth: 'public', category: 'monitoring' }, schema: { querystring: Type.Object({}) } }, async (request, reply) => {
     const health = await deps.health.check();
     if (health.status === 'unhealthy') reply.code(503);
-    if (request.principal.kind === 'anonymous') return { status: health.status };
+    if (!isAdministrator(request.principal)) return { status: health.status };
 
     const body: AdminHealthBody = {
       status: health.status,
@@ -18,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
       version: deps.version,
       uptime: uptimeSeconds(deps),
       databases: health.databases,
+      security: deps.security.counts(),
     };
     return body;
   });
@@ -44,6 +46,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }>
       },
       databases: await Promise.all(deps.databases.list().map((handle) => databaseStatus(deps, handle))),
       governor: { ...deps.query.governorStats() },
+      security: deps.security.counts(),
     };
     return body;
   });

@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QueryFormat } from '../../api-types/index.js';
+import { isAdministrator } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
+import { DucklingError } from '../../errors/index.js';
+import { recordRejection } from '../plugins/auth.js';
 import type { QueryRequest } from '../../query/types.js';
 import { requireReplica } from '../plugins/db-context.js';
 import { DatabaseQuery, StringEnum } from '../schemas.js';
@@ -13,11 +16,10 @@ import type { QueryStream } from '../../query/query-service.js';
 
 const Format = StringEnum(['json', 'ndjson', 'csv']);
 
-// Source queries (`database: "mysql"`) do not exist yet, so the schema leaves the field out
-// and `additionalProperties: false` rejects it with 400.
 const QueryBody = Type.Object(
   {
     sql: Type.String({ minLength: 1, description: 'One SQL statement' }),
+    database: Type.Optional(StringEnum(['duckdb', 'mysql'], { description: 'duckdb (default) queries the replica, mysql the source' })),
     params: Type.Optional(
       Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
         description: 'Values bound to ? or $1..$n (array) or to $name (object)',
@@ -40,8 +42,9 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> 
       schema: { body: QueryBody, querystring: Type.Object({ ...DatabaseQuery, format: Type.Optional(Format) }) },
     },
     async (request, reply) => {
-      const { handle, replica } = requireReplica(request);
       const body = request.body;
+      if (body.database === 'mysql') rejectSourceQuery(request, deps);
+      const { handle, replica } = requireReplica(request);
       const format = body.format ?? request.query.format ?? formatFromAccept(request.headers.accept);
       const maxRows = lowerLimit(format === 'json' ? deps.config.query.maxRows : deps.config.query.streamMaxRows, body.maxRows);
       const signal = abortOnDisconnect(reply);
@@ -78,6 +81,25 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> 
     },
   );
 };
+
+/**
+ * Source queries are for administrators only; a database key gets 403 `DUCKLING_AUTH_SCOPE`.
+ * Administrators get 400, because this release cannot run them yet.
+ */
+function rejectSourceQuery(request: FastifyRequest, deps: HttpDependencies): never {
+  if (!isAdministrator(request.principal)) {
+    recordRejection(request, deps, 'scope', request.credentialSource);
+    throw new DucklingError('DUCKLING_AUTH_SCOPE', {
+      detail: 'queries on the source (database "mysql") are for administrators only; omit database to query the replica',
+    });
+  }
+  // TODO(query): run source queries as a read-only transaction on the source — needs the checks and timeouts of source queries.
+  throw new DucklingError(
+    'DUCKLING_VALIDATION_FAILED',
+    { detail: 'body.database "mysql" is not supported by this release; omit database to query the replica' },
+    { extra: { details: [{ field: 'body.database', message: '"mysql" is not supported by this release' }] } },
+  );
+}
 
 /**
  * CSV lines, then the `Duckling-Truncated` trailer. Trailers must be added before the response

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describePrincipal } from '../../auth/index.js';
 
 /** Aborts when the connection closes before the response finished, which interrupts the query. */
 export function abortOnDisconnect(reply: FastifyReply): AbortSignal {
@@ -11,6 +12,5 @@ export function abortOnDisconnect(reply: FastifyReply): AbortSignal {
 
 /** Names the caller for the governor's fairness and logs without revealing a key. */
 export function principalLabel(request: FastifyRequest): string {
-  const principal = request.principal;
-  return principal.kind === 'apiKey' ? `key:${principal.keyFingerprint}` : 'anonymous';
+  return describePrincipal(request.principal).principal ?? 'anonymous';
 }

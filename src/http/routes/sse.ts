@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const HEARTBEAT_INTERVAL_MS = 30_000;
@@ -50,10 +50,19 @@ export class SseStream {
 export class SseHub {
   private readonly streams = new Set<SseStream>();
 
+  /**
+   * `watchCredential` calls `end` once the request's credential expires or is revoked, and returns
+   * the function that stops watching. The stream then gets `event: auth-expired` and ends.
+   */
+  constructor(private readonly watchCredential?: (request: FastifyRequest, end: (reason: string) => void) => () => void) {}
+
   /** Takes the response over from Fastify and starts an event stream on it. */
   open(request: FastifyRequest, reply: FastifyReply): SseStream {
+    // Headers set by the hooks (security headers, CORS) are on the reply, which hijack bypasses.
+    const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...hookHeaders,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
@@ -63,6 +72,12 @@ export class SseHub {
     const stream = new SseStream(reply.raw);
     this.streams.add(stream);
     stream.onClose(() => this.streams.delete(stream));
+
+    const stopWatching = this.watchCredential?.(request, (reason) => {
+      stream.send({ message: `${reason}; authenticate again to reopen the stream` }, 'auth-expired');
+      stream.close();
+    });
+    if (stopWatching) stream.onClose(stopWatching);
     return stream;
   }
 

@@ -1,5 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditSyncRun } from '../../audit/index.js';
+import { requestAuditContext } from '../audit-actor.js';
 import type { SyncProgress, SyncRunHandle, SyncTarget } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
 import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
@@ -28,6 +30,12 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     return { ...(await deps.sync.status(target)), schedule: deps.automation.describe(target.databaseId) };
   }
 
+  /** Records the run's audit events (`sync.started`, then `sync.completed` or `sync.failed`). */
+  function audited(request: FastifyRequest, run: SyncRunHandle, databaseId: string, type: 'full' | 'incremental'): SyncRunHandle {
+    const completion = auditSyncRun(deps.audit, requestAuditContext(request), { databaseId, type, trigger: 'manual' }, run.runId, run.completion);
+    return { runId: run.runId, completion };
+  }
+
   /** Returns the run stats when the run ends, or 202 {runId} at once with `async=true`. */
   async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
     if (!async) return run.completion;
@@ -42,13 +50,13 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
 
   app.post('/sync/full', runRoute, async (request, reply) => {
     const target = requireSyncTarget(request);
-    const run = deps.sync.startFullRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
+    const run = audited(request, deps.sync.startFullRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop }), target.databaseId, 'full');
     return answerRun(request, reply, run, request.query.async, target.databaseId);
   });
 
   app.post('/sync/incremental', runRoute, async (request, reply) => {
     const target = requireSyncTarget(request);
-    const run = deps.sync.startIncrementalRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop });
+    const run = audited(request, deps.sync.startIncrementalRun(target, { trigger: 'manual', allowMassDrop: request.query.allowMassDrop }), target.databaseId, 'incremental');
     return answerRun(request, reply, run, request.query.async, target.databaseId);
   });
 
@@ -69,7 +77,24 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     },
     async (request) => {
       const target = requireSyncTarget(request);
-      return deps.sync.syncTable(target, request.params.table, { trigger: 'manual', mode: request.query.mode });
+      const { table } = request.params;
+      const result = deps.sync.syncTable(target, table, { trigger: 'manual', mode: request.query.mode });
+      return auditSyncRun(deps.audit, requestAuditContext(request), { databaseId: target.databaseId, type: 'table', table, trigger: 'manual' }, null, result);
+    },
+  );
+
+  app.delete(
+    '/sync/clear-all',
+    { config: { auth: 'admin', category: 'write', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    async (request) => {
+      const { handle, replica } = requireReplica(request);
+      const dropped = await deps.sync.clearAll({ databaseId: handle.id, replica });
+      request.log.info({ databaseId: handle.id, tablesDropped: dropped.length }, 'replica cleared');
+      return {
+        success: true,
+        message: `Dropped ${dropped.length} tables of database "${handle.id}" and cleared its watermarks and sync sessions; the next sync loads every table from the source`,
+        tablesDropped: dropped.length,
+      };
     },
   );
 
@@ -87,7 +112,10 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
 
   app.get(
     '/sync/events',
-    { config: { auth: 'any', category: 'read', databaseScoped: true }, schema: { querystring: Type.Object(DatabaseQuery) } },
+    {
+      config: { auth: 'any', category: 'read', databaseScoped: true, ticket: 'sse' },
+      schema: { querystring: Type.Object({ ...DatabaseQuery, ticket: Type.Optional(Type.String({ description: 'Ticket of POST /api/tickets, purpose sse' })) }) },
+    },
     async (request, reply) => {
       const target = requireSyncTarget(request);
       // Read the status before taking the response over, so a failure still gets a JSON error.

@@ -1,6 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { auditSyncRun } from '../../audit/index.js';
 import { assertTableName } from '../../query/index.js';
 import { listSourceTables, tableDetails, validateDatabase } from '../../sync/validation/index.js';
+import { requestAuditContext } from '../audit-actor.js';
 import { requireSyncTarget } from '../plugins/db-context.js';
 import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
@@ -52,8 +54,10 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
       async (request) => {
         const { table, content } = request.body ?? {};
         if (table !== undefined) assertTableName(table);
-        const run = deps.sync.startReconcileRun(requireSyncTarget(request), { trigger: 'manual', table, content: content ?? false });
-        return run.completion;
+        const target = requireSyncTarget(request);
+        const run = deps.sync.startReconcileRun(target, { trigger: 'manual', table, content: content ?? false });
+        const audited = { databaseId: target.databaseId, type: 'reconcile', ...(table ? { table } : {}), trigger: 'manual' };
+        return auditSyncRun(deps.audit, requestAuditContext(request), audited, run.runId, run.completion);
       },
     );
   }

@@ -1,6 +1,8 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Replica } from '../replica/index.js';
 import { STAGING_PREFIX, quoteIdentifier } from '../replica/index.js';
 import type { Flavour, SourceIdentity } from '../source/index.js';
+import { listReplicaTables } from './staging.js';
 
 /** `_duckling.meta` keys of the source a replica was copied from. */
 const META_KEYS = { schema: 'source_schema', flavour: 'source_flavour', identity: 'source_identity' } as const;
@@ -49,28 +51,59 @@ export function describeIdentityChange(recorded: SourceIdentity, current: Source
 }
 
 /**
- * Deletes the replica's state about its old source: watermarks, resumable full-sync sessions
- * and their staging tables, so the next sync loads every table from the new source. Replicated
- * tables stay readable until that sync replaces them.
+ * Deletes the replica's state about its old source: the recorded identity, watermarks, resumable
+ * full-sync sessions and their staging tables, so the next sync loads every table from the current
+ * source and records its identity. Replicated tables stay readable until that sync replaces them.
  * TODO(cdc): also clear the CDC position once `_duckling.cdc_state` exists — a resync must not resume the old binlog.
  */
 export async function clearSourceState(replica: Replica): Promise<void> {
   await replica.withWriter(async (connection) => {
-    const reader = await connection.runAndReadAll(
-      `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, $prefix)`,
-      { prefix: STAGING_PREFIX },
-    );
-    const staging = reader.getRowObjectsJS().map((row) => String(row.table_name));
-
-    await connection.run('BEGIN TRANSACTION');
-    try {
-      await connection.run('DELETE FROM _duckling.watermarks');
-      await connection.run('DELETE FROM _duckling.full_sync_sessions');
+    const staging = await listStagingTables(connection);
+    await inTransaction(connection, async () => {
+      await deleteSourceState(connection);
       for (const table of staging) await connection.run(`DROP TABLE IF EXISTS main.${quoteIdentifier(table)}`);
-      await connection.run('COMMIT');
-    } catch (error) {
-      await connection.run('ROLLBACK');
-      throw error;
-    }
+    });
   });
+}
+
+/**
+ * Drops every replicated and staging table and deletes the source state as `clearSourceState`
+ * does, in one transaction. Returns the names of the replicated tables dropped, sorted.
+ */
+export async function clearReplica(replica: Replica): Promise<string[]> {
+  return replica.withWriter(async (connection) => {
+    const staging = await listStagingTables(connection);
+    const replicated = await listReplicaTables(connection);
+    await inTransaction(connection, async () => {
+      await deleteSourceState(connection);
+      await connection.run('DELETE FROM _duckling.tables');
+      for (const table of [...replicated, ...staging]) await connection.run(`DROP TABLE IF EXISTS main.${quoteIdentifier(table)}`);
+    });
+    return replicated;
+  });
+}
+
+async function deleteSourceState(connection: DuckDBConnection): Promise<void> {
+  await connection.run('DELETE FROM _duckling.watermarks');
+  await connection.run('DELETE FROM _duckling.full_sync_sessions');
+  await connection.run('DELETE FROM _duckling.meta WHERE key IN ($schema, $flavour, $identity)', { ...META_KEYS });
+}
+
+async function listStagingTables(connection: DuckDBConnection): Promise<string[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, $prefix)`,
+    { prefix: STAGING_PREFIX },
+  );
+  return reader.getRowObjectsJS().map((row) => String(row.table_name));
+}
+
+async function inTransaction(connection: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    await work();
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
