@@ -190,7 +190,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
 
       const s3StoreOptions = options.s3ListPageSize !== undefined ? { listPageSize: options.s3ListPageSize } : {};
       const s3Settings = new S3SettingsService({ registry, logger, storeOptions: s3StoreOptions });
-      const s3Backups = new S3BackupService({ backups, settings: s3Settings, logger, storeOptions: s3StoreOptions });
+      const s3Backups = new S3BackupService({ backups, settings: s3Settings, audit, logger, storeOptions: s3StoreOptions });
       s3Backups.register();
 
       server = await createHttpServer({

@@ -341,6 +341,14 @@ describe('S3 key rotation and listing', () => {
     assert.ok(listRequests.length >= 5, `continuation tokens followed (${listRequests.length} follow-up pages)`);
   });
 
+  test('upload and restore are audited', async () => {
+    const created = await send('GET', '/api/audit?event=backup.created&limit=100');
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.ok(created.body.events.some((event: { detail: { location?: string } }) => event.detail.location === 's3'), 'an S3 upload was audited');
+    const restored = await send('GET', '/api/audit?event=restore.completed&limit=100');
+    assert.ok(restored.body.events.length > 0, 'an S3 restore was audited');
+  });
+
   test('progress idle between transfers', async () => {
     const response = await send('GET', '/api/backups/s3/progress');
     assert.equal(response.status, 200, JSON.stringify(response.body));

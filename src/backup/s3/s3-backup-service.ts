@@ -3,7 +3,8 @@ import type { Logger } from '../../logging/index.js';
 import type { S3Settings } from '../../registry/index.js';
 import type { BackupListEntry, BackupListingSource } from '../listing.js';
 import type { BackupManifest, ImageManifest } from '../manifest.js';
-import type { BackupService, RestoreResult } from '../service.js';
+import { SYSTEM_ACTOR, type AuditEventInput } from '../../audit/index.js';
+import type { BackupService, OperationContext, RestoreResult } from '../service.js';
 import type { VerifyOutcome } from '../verify.js';
 import { DEFAULT_CHUNK_BYTES, HEADER_BYTES, TAG_BYTES } from '../encryption/index.js';
 import { checkDataObjectKey, dataObjectKey, manifestObjectKey, type BackupObjectKey } from './object-keys.js';
@@ -18,6 +19,8 @@ import { uploadImage } from './s3-upload.js';
 export interface S3BackupServiceDeps {
   backups: BackupService;
   settings: Pick<S3SettingsService, 'requireEnabled' | 'find'>;
+  /** Records `backup.created` and `backup.failed` of uploads requested through `POST /api/backups/s3`. */
+  audit: { record(input: AuditEventInput): void };
   logger: Logger;
   /** Options of every store opened here; tests lower the list page size. */
   storeOptions?: S3ObjectStoreOptions;
@@ -72,12 +75,21 @@ export class S3BackupService implements BackupListingSource {
    * Takes a consistent image now and uploads it. Throws 400 when S3 is not configured or disabled,
    * 409 while a backup or restore of the database runs, 502 when the store fails.
    */
-  async backupNow(databaseId: string): Promise<S3BackupResult> {
+  async backupNow(databaseId: string, context: OperationContext = { actor: SYSTEM_ACTOR }): Promise<S3BackupResult> {
     const settings = this.deps.settings.requireEnabled(databaseId);
+    const record = (event: 'backup.created' | 'backup.failed', detail: Record<string, unknown>) =>
+      this.deps.audit.record({ event, actor: context.actor, target: databaseId, outcome: event === 'backup.created' ? 'success' : 'failure', requestId: context.requestId ?? null, detail });
+
     return this.deps.backups.withTemporaryImage(databaseId, async (image) => {
       const startedAtMs = Date.now();
-      const uploaded = await this.upload(databaseId, settings, image.name, image.path, image.manifest);
-      return { name: image.name, key: uploaded.key, manifestKey: uploaded.manifestKey, size: uploaded.size, durationMs: Date.now() - startedAtMs };
+      try {
+        const uploaded = await this.upload(databaseId, settings, image.name, image.path, image.manifest);
+        record('backup.created', { backup: image.name, location: 's3', objectKey: uploaded.key, size: uploaded.size });
+        return { name: image.name, key: uploaded.key, manifestKey: uploaded.manifestKey, size: uploaded.size, durationMs: Date.now() - startedAtMs };
+      } catch (error) {
+        record('backup.failed', { backup: image.name, location: 's3', reason: errorMessage(error) });
+        throw error;
+      }
     });
   }
 
@@ -103,13 +115,13 @@ export class S3BackupService implements BackupListingSource {
    * when a check fails or the key is unknown, 409 while a sync, backup or restore runs, and 502 when
    * the store fails.
    */
-  async restore(databaseId: string, key: string, options: { allowCrossDatabase: boolean }): Promise<RestoreResult> {
+  async restore(databaseId: string, key: string, options: { allowCrossDatabase: boolean }, context: OperationContext = { actor: SYSTEM_ACTOR }): Promise<RestoreResult> {
     const { settings, parsedKey } = await this.locate(databaseId, key);
     const store = openS3ObjectStore(settings, this.deps.storeOptions);
     try {
       const onDownloadProgress = this.trackTransfer(databaseId, 'download', key);
       const prepare = prepareFromS3({ store, settings, databaseId, key, parsedKey, purpose: 'restore', logger: this.logger, onDownloadProgress });
-      return await this.deps.backups.restorePrepared(databaseId, parsedKey.name, prepare, options);
+      return await this.deps.backups.restorePrepared(databaseId, parsedKey.name, prepare, options, context);
     } finally {
       this.transfers.delete(databaseId);
       store.destroy();

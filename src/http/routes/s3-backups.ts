@@ -1,6 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import type { OperationContext } from '../../backup/index.js';
 import { DucklingError } from '../../errors/index.js';
+import { auditActor } from '../audit-actor.js';
 import { DatabaseQuery } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 
@@ -22,7 +24,7 @@ export const s3BackupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
   }));
 
   app.post('/backups/s3', { config: scoped, schema: { querystring: Type.Object(DatabaseQuery) } }, async (request) => {
-    const result = await deps.s3Backups.backupNow(databaseId(request));
+    const result = await deps.s3Backups.backupNow(databaseId(request), operationContext(request));
     return {
       success: true,
       key: result.key,
@@ -35,7 +37,7 @@ export const s3BackupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
 
   app.post('/backups/s3/restore', { config: scoped, schema: { querystring: Type.Object(DatabaseQuery), body: RestoreBody } }, async (request) => {
     const id = databaseId(request);
-    const result = await deps.s3Backups.restore(id, request.body.key, { allowCrossDatabase: request.body.allowCrossDatabase ?? false });
+    const result = await deps.s3Backups.restore(id, request.body.key, { allowCrossDatabase: request.body.allowCrossDatabase ?? false }, operationContext(request));
     return { success: true, message: `Database "${id}" restored from ${request.body.key}`, ...result };
   });
 };
@@ -43,4 +45,8 @@ export const s3BackupRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
 function databaseId(request: FastifyRequest): string {
   if (!request.database) throw new DucklingError('DUCKLING_INTERNAL', { detail: `route ${request.routeOptions.url} is not declared databaseScoped` });
   return request.database.id;
+}
+
+function operationContext(request: FastifyRequest): OperationContext {
+  return { actor: auditActor(request), requestId: request.id };
 }
