@@ -19,6 +19,8 @@ import { readRecordedIdentity, SyncService } from '../sync/index.js';
 import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { registryKeyRecords } from './database-key-records.js';
+import { S3BackupService } from '../backup/s3/s3-backup-service.js';
+import { S3SettingsService } from '../backup/s3/s3-settings-service.js';
 import { DatabaseManager } from './database-manager.js';
 import { HealthMonitor } from './health-monitor.js';
 import { RestoreAwareSyncService } from './restore-aware-sync.js';
@@ -50,6 +52,8 @@ export interface DucklingOptions {
   backupIntervalMs?: number;
   /** Test-only: the restore step at which the process kills itself with SIGKILL. */
   restoreCrashAt?: RestoreCrashPoint;
+  /** Keys per S3 listing page instead of 1000; tests lower it to cross pages. */
+  s3ListPageSize?: number;
 }
 
 export interface Duckling {
@@ -190,6 +194,12 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         keyRecords: registryKeyRecords(registry),
         attemptGuard: options.attemptGuard ?? createAuthAttemptGuard(rateLimiter),
       });
+
+      const s3StoreOptions = options.s3ListPageSize !== undefined ? { listPageSize: options.s3ListPageSize } : {};
+      const s3Settings = new S3SettingsService({ registry, logger, storeOptions: s3StoreOptions });
+      const s3Backups = new S3BackupService({ backups, settings: s3Settings, audit, logger, storeOptions: s3StoreOptions });
+      s3Backups.register();
+
       server = await createHttpServer({
         config,
         logger,
@@ -201,6 +211,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
         query: queryService,
         tables: tableService,
         health,
+        s3Settings,
+        s3Backups,
         backups,
         audit,
         automation: {

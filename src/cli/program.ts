@@ -4,6 +4,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { genKeyCommand } from './commands/gen-key.js';
 import { initCommand } from './commands/init.js';
 import { queryCommand } from './commands/query.js';
+import { rekeyCommand } from './commands/rekey.js';
 import { restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "duckling --help" or "duckling <command> --help" for usage)')
     .exitOverride();
 
-  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), backupCommand(), restoreCommand(), doctorCommand(), genKeyCommand()]) {
+  for (const command of [initCommand(), serveCommand(), syncCommand(), queryCommand(), statusCommand(), validateCommand(), backupCommand(), restoreCommand(), doctorCommand(), genKeyCommand(), rekeyCommand()]) {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     program.addCommand(command.showHelpAfterError(`(run "duckling ${command.name()} --help" for usage)`));
   }

@@ -28,6 +28,23 @@ export interface BackupVerifyResponse {
   checks: VerifyCheck[];
 }
 
+/** Body of `GET /api/backups/s3/progress`: the running upload or download of the database, or null. */
+export interface BackupS3ProgressResponse {
+  success: true;
+  transfer: { operation: 'upload' | 'download'; key: string; transferredBytes: number; totalBytes: number | null; startedAt: string } | null;
+}
+
+/** Body of `POST /api/backups/s3`. */
+export interface BackupS3Response {
+  success: true;
+  message: string;
+  /** Data object key, `<pathPrefix>backup-<id>-<timestamp>.db` or `.db.enc`. */
+  key: string;
+  manifestKey: string;
+  size: number;
+  durationMs: number;
+}
+
 /** Body of `POST /api/backups/restore` and `POST /api/backups/s3/restore`. */
 export interface BackupRestoreResponse {
   success: true;

@@ -25,7 +25,15 @@ import type {
   TableSyncResult,
 } from './types.js';
 import type { ReconcileRequest, ReconcileResponse, ValidateQuery, ValidationResponse } from './validation.js';
-import type { BackupCreatedResponse, BackupListResponse, BackupRestoreResponse, BackupVerifyRequest, BackupVerifyResponse } from './backups.js';
+import type {
+  BackupCreatedResponse,
+  BackupListResponse,
+  BackupRestoreResponse,
+  BackupS3ProgressResponse,
+  BackupS3Response,
+  BackupVerifyRequest,
+  BackupVerifyResponse,
+} from './backups.js';
 
 export interface DucklingHttpClientOptions {
   /** Server base URL, e.g. `http://127.0.0.1:3001`. */
@@ -228,6 +236,16 @@ export class DucklingHttpClient {
   /** Takes a local backup of the database now; copying a large replica can take minutes, so it has no timeout. */
   backupCreate(): Promise<BackupCreatedResponse> {
     return this.json('/api/backups', { method: 'POST', scoped: true, noTimeout: true });
+  }
+
+  /** Uploads a fresh consistent image of the database to its S3 bucket; a large replica takes minutes, so it has no timeout. */
+  backupS3(): Promise<BackupS3Response> {
+    return this.json('/api/backups/s3', { method: 'POST', scoped: true, noTimeout: true });
+  }
+
+  /** The running S3 upload or download of the database, for progress bars. */
+  backupS3Progress(): Promise<BackupS3ProgressResponse> {
+    return this.json('/api/backups/s3/progress', { scoped: true });
   }
 
   /** Lists the local and S3 backups of the database, newest first. */

@@ -11,6 +11,10 @@ export const ERROR_CODES = {
     status: 400,
     template: 'Database "{db}" has no source connection string; set MYSQL_CONNECTION_STRING or add the database with one',
   },
+  DUCKLING_S3_NOT_CONFIGURED: {
+    status: 400,
+    template: 'Database "{db}" has no S3 settings{detail}; save them first with PUT /api/databases/{db}/s3',
+  },
   DUCKLING_AUTH_CREDENTIALS_IN_URL: {
     status: 400,
     template: 'Credentials are not accepted in the URL (query parameter {parameters}); remove it and send "Authorization: Bearer <key>" instead',
@@ -55,6 +59,10 @@ export const ERROR_CODES = {
   },
   DUCKLING_INTERNAL: { status: 500, template: 'Internal error: {detail}' },
   DUCKLING_SOURCE_UNAVAILABLE: { status: 502, template: 'Source {host}:{port} is unavailable: {detail}' },
+  DUCKLING_S3_FAILED: {
+    status: 502,
+    template: 'S3 request for database "{db}" failed: {detail}. Check the bucket, endpoint, region and credentials with POST /api/databases/{db}/s3/test',
+  },
   DUCKLING_QUERY_QUEUE_FULL: {
     status: 503,
     template: 'Query queue is full ({queued} waiting, limit {limit}); retry in a second',

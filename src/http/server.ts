@@ -23,6 +23,8 @@ import { databaseRoutes } from './routes/databases.js';
 import { diagnoseRoutes } from './routes/diagnose.js';
 import { healthRoutes } from './routes/health.js';
 import { queryRoutes } from './routes/query.js';
+import { s3BackupRoutes } from './routes/s3-backups.js';
+import { s3SettingsRoutes } from './routes/s3-settings.js';
 import { securityRoutes } from './routes/security.js';
 import { SseHub } from './routes/sse.js';
 import { syncLogRoutes, syncRoutes } from './routes/sync.js';
@@ -122,6 +124,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(syncLogRoutes, { prefix: '/api', deps });
   await app.register(validationRoutes, { deps });
   await app.register(databaseRoutes, { prefix: '/api', deps });
+  await app.register(s3SettingsRoutes, { prefix: '/api', deps });
+  await app.register(s3BackupRoutes, { prefix: '/api', deps });
   await app.register(diagnoseRoutes, { prefix: '/api', deps, sse });
   await app.register(healthRoutes, { deps });
   await app.register(securityRoutes, { prefix: '/api', deps });

@@ -30,6 +30,8 @@ import type {
   TableSyncResult,
 } from '../sync/types.js';
 import type { ReconcileOptions, ReconcileReport } from '../sync/reconcile-types.js';
+import type { S3SettingsService } from '../backup/s3/s3-settings-service.js';
+import type { S3BackupService } from '../backup/s3/s3-backup-service.js';
 
 /** One configured database as the routes see it. */
 export interface DatabaseHandle {
@@ -142,6 +144,11 @@ export interface AutomationPort {
   describeRecovery(databaseId: string): RecoveryView;
 }
 
+/** The `s3` block of each database behind `/api/databases/:id/s3`. */
+export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
+
+/** S3 backups and restores behind `/api/backups/s3*`. */
+export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress'>;
 /** What the backup routes call on the backup service. */
 export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
 
@@ -163,6 +170,8 @@ export interface HttpDependencies {
   tables: TablePort;
   health: HealthPort;
   automation: AutomationPort;
+  s3Settings: S3SettingsPort;
+  s3Backups: S3BackupPort;
   /** Local backups, verification and restores; the S3 side registers its parts on it. */
   backups: BackupPort;
   audit: AuditLog;

@@ -1,7 +1,9 @@
 /**
  * One entry of `DATA_PATH/databases.json` and its validation. Fields this version does not use
- * (`apiKeys`, `s3`, further `sync` options) are kept as read, so a rewrite never loses them.
+ * (`apiKeys`, further `sync` options) are kept as read, so a rewrite never loses them.
  */
+import { findOverlappingPrefixes, validateS3Settings, type S3Settings } from './s3-settings.js';
+
 export interface DatabaseSyncSettings {
   /** Exact, case-sensitive source table names never synced or listed, on top of `EXCLUDED_TABLES`. */
   excludedTables?: string[];
@@ -26,6 +28,8 @@ export interface DatabaseRecord {
   /** ISO-8601. */
   updatedAt: string;
   sync?: DatabaseSyncSettings;
+  /** S3 backup target; secrets in clear in memory. */
+  s3?: S3Settings;
   [field: string]: unknown;
 }
 
@@ -58,6 +62,7 @@ export function validateRecords(value: unknown): string[] {
       else files.set(entry.duckdbPath, index);
     }
   });
+  problems.push(...findOverlappingPrefixes(value.filter(isObject).map((entry) => ({ id: String(entry.id), s3: entry.s3 }))));
   return problems;
 }
 
@@ -83,6 +88,7 @@ function validateRecord(entry: unknown, index: number): string[] {
     }
   }
   problems.push(...validateSyncSettings(entry.sync, where));
+  problems.push(...validateS3Settings(entry.s3, where));
   return problems;
 }
 

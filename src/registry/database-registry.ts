@@ -6,6 +6,8 @@ import type { Logger } from '../logging/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { deriveDatabaseId } from './database-id.js';
 import { validateRecords, type DatabaseRecord } from './database-record.js';
+import { openRecordSecrets, sealRecordSecrets } from './record-secrets.js';
+import { SecretSealer, SecretsKeyInvalidError, SecretsUnreadableError } from './secret-sealing.js';
 
 export const REGISTRY_FILE_NAME = 'databases.json';
 
@@ -36,6 +38,7 @@ export class DatabaseRegistry {
     private readonly dataPath: string,
     private readonly defaultReplicaFile: string,
     private records: readonly DatabaseRecord[],
+    private readonly sealer: SecretSealer,
   ) {}
 
   /**
@@ -43,15 +46,17 @@ export class DatabaseRegistry {
    * database `default` and writes the file; when both are absent, writes nothing, so a connection
    * string set later still seeds `default`. A file that is not valid JSON is moved aside to
    * `databases.json.corrupted.<timestamp>` and loading fails; an I/O error or an invalid record
-   * fails without touching the file.
+   * fails without touching the file. Sealed secrets are opened with `DUCKLING_SECRETS_KEY` or
+   * `DUCKLING_SECRETS_KEY_PREVIOUS`; a value neither opens fails loading (`secrets_unreadable`).
    */
   static async load(deps: { config: Config; logger: Logger }): Promise<DatabaseRegistry> {
     const { config } = deps;
     const logger = deps.logger.child({ subsystem: 'registry' });
     const filePath = path.join(config.dataPath, REGISTRY_FILE_NAME);
+    const sealer = createSealer(config);
 
     const text = await readRegistryText(filePath);
-    if (text === null) return DatabaseRegistry.seed(config, filePath, logger);
+    if (text === null) return DatabaseRegistry.seed(config, filePath, logger, sealer);
 
     let parsed: unknown;
     try {
@@ -65,21 +70,25 @@ export class DatabaseRegistry {
       );
     }
 
+    const resealCount = openSecrets(parsed, sealer, filePath, logger);
     const problems = validateRecords(parsed);
     if (problems.length > 0) {
       throw new RegistryError(problems.map((problem) => `${filePath}: ${problem}`));
     }
     const records = parsed as DatabaseRecord[];
     logger.info({ file: filePath, databases: records.map((record) => record.id) }, 'registry loaded');
+    if (resealCount > 0) {
+      logger.info({ file: filePath, values: resealCount }, 'secrets in clear or sealed under DUCKLING_SECRETS_KEY_PREVIOUS are sealed under DUCKLING_SECRETS_KEY at the next write');
+    }
     warnIfSeedIgnored(records, config, filePath, logger);
-    return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), records);
+    return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), records, sealer);
   }
 
-  private static async seed(config: Config, filePath: string, logger: Logger): Promise<DatabaseRegistry> {
+  private static async seed(config: Config, filePath: string, logger: Logger, sealer: SecretSealer): Promise<DatabaseRegistry> {
     const connectionString = config.mysql.connectionString;
     if (!connectionString) {
       logger.info({ file: filePath }, 'no registry file and no MYSQL_CONNECTION_STRING; starting without databases');
-      return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), []);
+      return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), [], sealer);
     }
 
     const now = new Date().toISOString();
@@ -91,7 +100,7 @@ export class DatabaseRegistry {
       createdAt: now,
       updatedAt: now,
     };
-    const registry = new DatabaseRegistry(filePath, config.dataPath, record.duckdbPath, [record]);
+    const registry = new DatabaseRegistry(filePath, config.dataPath, record.duckdbPath, [record], sealer);
     await registry.save();
     logger.info({ file: filePath, databaseId: record.id }, 'registry created from MYSQL_CONNECTION_STRING');
     return registry;
@@ -144,13 +153,19 @@ export class DatabaseRegistry {
 
   /**
    * Replaces the record with this id by `change` applied to its current version, and rewrites the
-   * file. Unlike `replace`, a change made meanwhile by another writer is not lost.
+   * file. Unlike `replace`, a change made meanwhile by another writer is not lost. The change runs in
+   * the write queue and may throw to cancel the write.
    */
   update(id: string, change: (record: DatabaseRecord) => DatabaseRecord): Promise<void> {
     return this.rewrite((records) => {
       if (!records.some((existing) => existing.id === id)) throw new Error(`database "${id}" is not in the registry`);
       return records.map((existing) => (existing.id === id ? change(existing) : existing));
     });
+  }
+
+  /** Rewrites the file unchanged, so every secret is sealed under the current `DUCKLING_SECRETS_KEY`. */
+  reseal(): Promise<void> {
+    return this.rewrite((records) => [...records]);
   }
 
   /** Removes the record with this id and rewrites the file. */
@@ -167,7 +182,7 @@ export class DatabaseRegistry {
       const next = change(this.records);
       const problems = validateRecords(next);
       if (problems.length > 0) throw new RegistryError(problems);
-      await writeFileAtomic(this.filePath, serialize(next));
+      await writeFileAtomic(this.filePath, serialize(sealRecordSecrets(next, this.sealer)));
       this.records = next;
     });
     this.writes = write.catch(() => undefined);
@@ -175,7 +190,27 @@ export class DatabaseRegistry {
   }
 
   private async save(): Promise<void> {
-    await writeFileAtomic(this.filePath, serialize(this.records));
+    await writeFileAtomic(this.filePath, serialize(sealRecordSecrets(this.records, this.sealer)));
+  }
+}
+
+function createSealer(config: Config): SecretSealer {
+  try {
+    return SecretSealer.fromConfig(config);
+  } catch (error) {
+    if (error instanceof SecretsKeyInvalidError) throw new RegistryError([error.message], { cause: error });
+    throw error;
+  }
+}
+
+/** Opens the sealed values of the parsed file in place; returns how many the next write seals again. */
+function openSecrets(parsed: unknown, sealer: SecretSealer, filePath: string, logger: Logger): number {
+  try {
+    return openRecordSecrets(parsed, sealer);
+  } catch (error) {
+    if (!(error instanceof SecretsUnreadableError)) throw error;
+    logger.error({ file: filePath, field: error.field, finding: error.finding }, 'sealed secret cannot be opened');
+    throw new RegistryError([`${filePath}: ${error.message}`], { cause: error });
   }
 }
 

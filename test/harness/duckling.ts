@@ -43,6 +43,8 @@ export async function startDuckling(
     logger?: Logger;
     schedule?: Pick<DucklingOptions, 'scheduleIntervalMs' | 'firstScheduledRunDelayMs' | 'reconcileIntervalMs' | 'healthCheckIntervalMs'>;
     attemptGuard?: DucklingOptions['attemptGuard'];
+    /** Further test-only options of `createDuckling`. */
+    duckling?: Pick<DucklingOptions, 's3ListPageSize'>;
   } = {},
 ): Promise<RunningDuckling> {
   const dataPath = options.dataPath ?? (await mkdtemp(path.join(os.tmpdir(), 'duckling-app-')));
@@ -74,6 +76,7 @@ export async function startDuckling(
     lockRetry: { intervalMs: 100, timeoutMs: 300 },
     ...options.schedule,
     ...(options.attemptGuard ? { attemptGuard: options.attemptGuard } : {}),
+    ...options.duckling,
   });
   await duckling.start();
   const url = duckling.httpAddress!;

@@ -68,7 +68,7 @@ describe('DatabaseRegistry.load', () => {
   });
 
   test('keeps fields it does not use', async () => {
-    const record = validRecord({ s3: { bucket: 'b', region: 'eu-west-1' }, sync: { excludedTables: ['audit'], lookbackSeconds: 5 } });
+    const record = validRecord({ apiKeys: [{ keyId: 'k1', name: 'reporting' }], sync: { excludedTables: ['audit'], lookbackSeconds: 5 } });
     await writeFile(path.join(dataPath, 'databases.json'), JSON.stringify([record]));
     const registry = await DatabaseRegistry.load({ config: configWith({}), logger: silentLogger() });
 

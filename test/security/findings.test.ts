@@ -185,7 +185,7 @@ test('registry summary reads host, TLS mode and secrets', () => {
   ]);
   assert.equal(summary.holdsSecrets, false);
   assert.equal(summarizeRegistry([record('d', 'mysql://reader:pw@db/shop')]).holdsSecrets, true);
-  assert.equal(summarizeRegistry([record('e', 'mysql://reader@db/shop', { s3: { secretAccessKey: 'x' } })]).holdsSecrets, true);
+  assert.equal(summarizeRegistry([record('e', 'mysql://reader@db/shop', { s3: { secretAccessKey: 'x' } as DatabaseRecord['s3'] })]).holdsSecrets, true);
 });
 
 test('loopback hosts', () => {

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
-import type { BackupCreatedResponse, BackupListEntry, DucklingHttpClient } from '../../client/index.js';
+import type { BackupCreatedResponse, BackupListEntry, BackupS3Response, DucklingHttpClient } from '../../client/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { withTransferProgress } from '../transfer-progress.js';
 import { formatBytes, formatCount, formatDuration, type Output } from '../output.js';
 
 interface BackupOptions {
   all?: boolean;
+  s3?: boolean;
 }
 
 /** `duckling backup` takes a local backup of `--db` (or of every database with `--all`); `duckling backup list` lists them. */
@@ -13,6 +15,7 @@ export function backupCommand(): Command {
   const command = new Command('backup')
     .description('Take a local backup of the database now: a consistent copy of its replica and a manifest in BACKUP_PATH')
     .option('--all', 'back up every configured database in turn instead of --db')
+    .option('--s3', "upload a fresh consistent image to the database's S3 bucket instead of writing a local backup")
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<BackupOptions>();
@@ -21,8 +24,15 @@ export function backupCommand(): Command {
 
       const failures: string[] = [];
       for (const id of ids) {
-        if (!context.output.json) context.output.note(`Backing up database "${id}"…`);
+        if (!context.output.json) context.output.note(`Backing up database "${id}"${options.s3 ? ' to S3' : ''}…`);
         try {
+          if (options.s3) {
+            const scoped = client.forDatabase(id);
+            const result = await withTransferProgress(context.output, scoped, scoped.backupS3());
+            if (context.output.json) context.output.jsonLine({ databaseId: id, key: result.key, manifestKey: result.manifestKey, size: result.size, durationMs: result.durationMs });
+            else printS3Backup(context.output, result);
+            continue;
+          }
           const result = await client.forDatabase(id).backupCreate();
           if (context.output.json) context.output.jsonLine({ databaseId: id, ...result.backup });
           else printBackup(context.output, result);
@@ -61,6 +71,12 @@ function printBackup(output: Output, result: BackupCreatedResponse): void {
   output.line(`  tables    ${backup.manifest.tables.length} (${formatCount(rows)} rows)`);
   output.line(`  sha256    ${backup.manifest.plaintext.sha256}`);
   if (backup.s3Key) output.line(`  s3 key    ${backup.s3Key}`);
+}
+
+function printS3Backup(output: Output, result: BackupS3Response): void {
+  output.line(`${output.green('backup uploaded')} ${result.key}`);
+  output.line(`  size      ${formatBytes(result.size)} in ${formatDuration(result.durationMs)}`);
+  output.line(`  manifest  ${result.manifestKey}`);
 }
 
 function printList(context: CliContext, backups: BackupListEntry[]): void {

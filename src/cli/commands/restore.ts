@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { BackupVerifyResponse, DucklingHttpClient } from '../../client/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
+import { withTransferProgress } from '../transfer-progress.js';
 import { formatCount, formatDuration, type Output } from '../output.js';
 
 interface RestoreOptions {
@@ -42,15 +43,17 @@ export function restoreCommand(): Command {
 
       const { output } = context;
       if (!output.json) output.note(`Verifying ${label}…`);
-      const verification = await client.backupVerify(
+      const verifying = client.backupVerify(
         choice.from === 'local' ? { location: 'local', name: choice.name, allowCrossDatabase } : { location: 's3', key: choice.key, allowCrossDatabase },
       );
+      const verification = choice.from === 's3' ? await withTransferProgress(output, client, verifying) : await verifying;
       if (output.json) output.jsonLine({ verification });
       else printChecks(output, verification);
       if (!verification.valid) throw new CliError(`backup ${label} failed verification, so nothing was restored; the failed check is listed above`);
 
       if (!output.json) output.note(`Restoring database "${context.options.db}" from ${label}…`);
-      const result = await client.backupRestore({ ...choice, allowCrossDatabase });
+      const restoring = client.backupRestore({ ...choice, allowCrossDatabase });
+      const result = choice.from === 's3' ? await withTransferProgress(output, client, restoring) : await restoring;
       if (output.json) {
         output.jsonLine(result);
         return;

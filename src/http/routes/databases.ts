@@ -125,7 +125,7 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
 };
 
 /** Rejects body fields outside `allowed`, listing each one in `details`. */
-function rejectUnknownFields(body: object, allowed: readonly string[], route: string): void {
+export function rejectUnknownFields(body: object, allowed: readonly string[], route: string): void {
   const rejected = Object.keys(body).filter((field) => !allowed.includes(field));
   if (rejected.length === 0) return;
   const message = `is not accepted; ${route} takes only ${allowed.join(', ')}`;
