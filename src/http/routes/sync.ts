@@ -33,10 +33,14 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
   /** Records the run's audit events (`sync.started`, then `sync.completed` or `sync.failed`). */
   function audited(request: FastifyRequest, run: SyncRunHandle, databaseId: string, type: 'full' | 'incremental'): SyncRunHandle {
     const completion = auditSyncRun(deps.audit, requestAuditContext(request), { databaseId, type, trigger: 'manual' }, run.runId, run.completion);
-    return { runId: run.runId, completion };
+    return { runId: run.runId, completion, ...(run.started ? { started: run.started } : {}) };
   }
 
-  /** Returns the run stats when the run ends, or 202 {runId} at once with `async=true`. */
+  /**
+   * Returns the run stats when the run ends, or with `async=true` 202 {runId} once the run passed
+   * its checks. A run that fails before its first table (source unreachable, no tables, mass
+   * drop) answers with that error either way.
+   */
   async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
     if (!async) return run.completion;
 
@@ -44,6 +48,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     run.completion.catch((error: unknown) => {
       request.log.error({ err: error, runId: run.runId, databaseId }, 'background sync run failed');
     });
+    if (run.started) await run.started;
     reply.code(202);
     return { runId: run.runId };
   }
