@@ -1,10 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditSyncRun } from '../../audit/index.js';
+import { assertTableName } from '../../query/index.js';
 import { requestAuditContext } from '../audit-actor.js';
 import type { SyncProgress, SyncRunHandle, SyncTarget } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
-import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
+import { DatabaseQuery, StringEnum, TableName, TableNameParam } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 import { LatestValueThrottle, type SseHub } from './sse.js';
 
@@ -70,7 +71,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     {
       config: { auth: 'admin', category: 'write', databaseScoped: true },
       schema: {
-        params: Type.Object({ table: TableName }),
+        params: Type.Object({ table: TableNameParam }),
         querystring: Type.Object({
           ...DatabaseQuery,
           mode: StringEnum(['auto', 'full', 'incremental'], {
@@ -81,8 +82,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
       },
     },
     async (request) => {
-      const target = requireSyncTarget(request);
       const { table } = request.params;
+      assertTableName(table);
+      const target = requireSyncTarget(request);
       const result = deps.sync.syncTable(target, table, { trigger: 'manual', mode: request.query.mode });
       return auditSyncRun(deps.audit, requestAuditContext(request), { databaseId: target.databaseId, type: 'table', table, trigger: 'manual' }, null, result);
     },
