@@ -51,6 +51,8 @@ const BAD_INPUTS: Array<[string, RegExp]> = [
   ['mysql://u:p@h/db?connectTimeout=fast', /connectTimeout="fast" must be a whole number/],
   ['mysql://u:p%ZZ@h/db', /malformed percent escape/],
   ['mysql://u:p@h:0/db', /port 0 is not a valid port/],
+  ['mysql://u:p@h:99999/db', /port "99999" is invalid; give a number from 1 to 65535/],
+  ['mysql://u:p@[::1]:33x/db', /port "33x" is invalid/],
   ['mysql://u:p@h/a/b', /contains "\/"/],
 ];
 
