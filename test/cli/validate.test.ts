@@ -134,3 +134,10 @@ test('checksum reports an unsynced column', async () => {
   assert.equal(result.match, false);
   assert.match(result.error, /^schema mismatch: /);
 });
+
+test('unknown --db gets CLI advice', async () => {
+  const run = await runCli(['--db', 'nope', 'validate'], { env: serverEnv() });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Database "nope" not found; pass an existing database id with --db .*"duckling status" lists the ids \(DUCKLING_DATABASE_NOT_FOUND, HTTP 404\)/);
+  assert.doesNotMatch(run.stderr, /\?db=/);
+});
