@@ -35,7 +35,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /**
  * Longest path parameter, URL-encoded. A table name has up to 128 characters, and each encodes to
  * at most 12 (4 UTF-8 bytes as %XX), so every valid name fits and a longer one reaches the route's
- * 400 DUCKLING_INVALID_IDENTIFIER. Fastify answers 414 above this length.
+ * 400 DUCKLING_INVALID_IDENTIFIER. Fastify returns 414 above this length.
  */
 const MAX_PARAM_LENGTH = 128 * 12;
 

@@ -68,9 +68,9 @@ type JobKind = 'sync' | 'reconcile';
  * on its own period. Database i of N first runs at `firstRunDelay + i × interval ÷ N` after `start`
  * and then every interval, so the databases do not all read their sources at once. When another
  * run of a database is still going, the sync service rejects the new one, and the turn is skipped
- * and logged, except a reconcile turn: it waits for that run to end and then starts, because with
- * a reconcile interval that is a multiple of the sync interval both timers fire together and the
- * reconcile would otherwise always lose.
+ * and logged. A reconcile turn instead waits for that run to end and then starts. With a reconcile
+ * interval that is a multiple of the sync interval, both timers fire together, so a skipped
+ * reconcile turn would never run.
  */
 export class SyncScheduler {
   private readonly syncTimers: DatabaseTimers;

@@ -426,8 +426,9 @@ async function writeRunFailure(
 }
 
 /**
- * The `started` promise of a run handle: `mark` resolves it when the run planned its tables, and
- * `settle` also settles it with the run's end, so a run that fails before planning rejects it.
+ * Creates the `started` promise of a run handle. `mark` resolves it when the run planned its
+ * tables, and `settle` also settles it with the run's end, so a run that fails before planning
+ * rejects it.
  */
 function startSignal(): { mark: () => void; settle: (completion: Promise<unknown>) => Promise<void> } {
   let mark: () => void = () => undefined;

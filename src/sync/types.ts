@@ -73,7 +73,7 @@ export interface SyncRunHandle {
   completion: Promise<SyncRunStats>;
   /**
    * Resolves once the run passed its checks (source identity, table discovery, mass-drop guard)
-   * and planned its tables; rejects with the run's error when it fails before that.
+   * and planned its tables. Rejects with the run's error when the run fails before that.
    */
   started?: Promise<void>;
 }

@@ -12,7 +12,7 @@ interface DatabaseStatus {
   fileSizeBytes: number | null;
   /** Reachability of the source from the server's health check: `up`, `down` or `unknown`. */
   source: string;
-  /** Why the database's syncs are halted (its source changed identity), null when they are not. */
+  /** Reason the database's syncs are halted because its source changed identity; null when they are not halted. */
   halted: string | null;
   error: string | null;
 }

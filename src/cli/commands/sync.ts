@@ -77,7 +77,7 @@ interface RunRequest {
 
 async function syncRun(context: CliContext, client: DucklingHttpClient, request: RunRequest): Promise<void> {
   const output = context.output;
-  // The server answers 202 only after the run's checks, so a run that cannot start fails here with its code and status.
+  // The server returns 202 only after the run's checks, so a run that cannot start fails here with its code and status.
   const options = { async: true as const, allowMassDrop: request.allowMassDrop };
   const { runId } = request.type === 'incremental' ? await client.syncIncremental(options) : await client.syncFull(options);
   if (!request.wait) {

@@ -40,7 +40,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
   /**
    * Returns the run stats when the run ends, or with `async=true` 202 {runId} once the run passed
    * its checks. A run that fails before its first table (source unreachable, no tables, mass
-   * drop) answers with that error either way.
+   * drop) fails the request with that error either way.
    */
   async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
     if (!async) return run.completion;

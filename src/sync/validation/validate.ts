@@ -155,7 +155,7 @@ function describeColumnMismatch(sourceNames: readonly string[], replicaNames: re
   return parts.join('; ');
 }
 
-/** How to bring one table up to date, for both HTTP and CLI users. */
+/** Returns the advice to bring one table up to date, for both HTTP and CLI users. */
 function syncAdvice(table: string): string {
   return `sync the table with "duckling sync --table ${table}" or POST /api/sync/table/${table}`;
 }
