@@ -38,11 +38,13 @@ export function parseConnectionString(url: string, tlsDir: string): ParsedConnec
   try {
     parsed = new URL(url.trim());
   } catch {
-    // The URL parser rejects a port above 65535 or with non-digits; name that part instead of the whole string.
+    // The URL parser rejects a port above 65535 or with non-digits; name that part instead of the
+    // whole string. Only a port of digits is quoted, so a misplaced password is never echoed.
     const port = portText(url.trim());
-    if (port !== null && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) {
-      throw invalid(`port "${port}" is invalid; give a number from 1 to 65535, the port the server listens on (3306 by default)`);
+    if (port !== null && /^\d+$/.test(port)) {
+      throw invalid(`port ${port} is invalid; give a number from 1 to 65535, the port the server listens on (3306 by default)`);
     }
+    if (port !== null) throw invalid('the port is not a number; give a number from 1 to 65535, the port the server listens on (3306 by default)');
     throw invalid(`it is not a URL; expected ${FORM}`);
   }
   if (parsed.protocol !== 'mysql:') throw invalid(`the scheme is "${parsed.protocol.replace(/:$/, '')}"; expected ${FORM}`);
@@ -145,6 +147,6 @@ function readTimeout(value: string | undefined): number | null {
 
 /** Returns the text after the host's colon in a `scheme://user@host:port/…` string, or null when there is none. */
 function portText(url: string): string | null {
-  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#]*)/i.exec(url);
+  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#@]*)(?=[/?#]|$)/i.exec(url);
   return match ? match[1]! : null;
 }
