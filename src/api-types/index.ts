@@ -84,6 +84,8 @@ export interface DatabaseHealth {
   name: string;
   status: HealthStatus;
   services: { mysql: 'up' | 'down' | 'unknown'; duckdb: 'up' | 'down' };
+  /** Why the database is `degraded` while both services are up: its syncs are halted. */
+  reason?: string;
 }
 
 /** `/health` for callers with the API key. */

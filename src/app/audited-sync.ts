@@ -10,6 +10,7 @@ import type { FullRunOptions, IncrementalRunOptions, SyncRunHandle, SyncTarget }
 export function auditScheduledRuns(sync: ScheduleSyncPort, audit: AuditLog): ScheduleSyncPort {
   const audited = (target: SyncTarget, type: 'full' | 'incremental', trigger: string, run: SyncRunHandle): SyncRunHandle => ({
     runId: run.runId,
+    ...(run.started ? { started: run.started } : {}),
     completion: auditSyncRun(audit, { actor: SYSTEM_ACTOR }, { databaseId: target.databaseId, type, trigger }, run.runId, run.completion),
   });
   return {
@@ -18,6 +19,7 @@ export function auditScheduledRuns(sync: ScheduleSyncPort, audit: AuditLog): Sch
       audited(target, 'incremental', options.trigger, sync.startIncrementalRun(target, options)),
     // Reconciliations have no audit event of their own; they pass through unchanged.
     ...(sync.startReconcileRun ? { startReconcileRun: sync.startReconcileRun.bind(sync) } : {}),
+    ...(sync.whenRunEnds ? { whenRunEnds: sync.whenRunEnds.bind(sync) } : {}),
   };
 }
 

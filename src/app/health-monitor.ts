@@ -14,7 +14,11 @@ export interface HealthMonitorOptions {
   databases: DatabaseDirectory;
   logger: Logger;
   /** Sync progress per database: a database that syncs is not checked, and keeps its last result. */
-  syncActivity: { progress(databaseId: string): SyncProgress };
+  syncActivity: {
+    progress(databaseId: string): SyncProgress;
+    /** The identity difference that halted the database's syncs, or null when they are not halted. */
+    sourceHalt?(databaseId: string): string | null;
+  };
   /** Period of the background checks in ms (`HEALTH_CHECK_INTERVAL`); 0 checks on demand only. */
   intervalMs: number;
   /** Called for each database checked by a background round, after its check; recovery hooks in here. */
@@ -119,6 +123,14 @@ export class HealthMonitor implements HealthPort {
     if (duckdb === 'down') status = 'unhealthy';
     else if (mysql !== 'up') status = 'degraded';
     const health: DatabaseHealth = { databaseId: handle.id, name: handle.name, status, services: { mysql, duckdb } };
+
+    // A replica whose source changed identity still serves reads, but no sync refreshes it.
+    const halt = this.options.syncActivity.sourceHalt?.(handle.id) ?? null;
+    if (halt !== null) {
+      if (health.status === 'healthy') health.status = 'degraded';
+      health.reason = `syncs are halted because the source differs from the one the replica was copied from (${halt}); ` +
+        `resync with PUT /api/databases/${handle.id}?resync=true or DELETE /api/sync/clear-all?db=${handle.id}`;
+    }
     this.lastByDatabase.set(handle.id, health);
     return health;
   }

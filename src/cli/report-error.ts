@@ -23,7 +23,7 @@ export function reportError(error: unknown, output: Output): number {
 
   if (error instanceof DucklingClientError) {
     // The code goes on the first line, because DuckDB messages end in a multi-line pointer to the failing token.
-    const [first = '', ...rest] = error.message.split('\n');
+    const [first = '', ...rest] = withCliAdvice(error).split('\n');
     let message = [`${first} (${error.code}, HTTP ${error.statusCode})`, ...rest].join('\n');
     if (error.statusCode === 401 && error.body.code === 'DUCKLING_AUTH_REQUIRED') {
       message += '. No API key was sent: set DUCKLING_API_KEY in the environment or the env file ("duckling init" writes one), or pass --api-key-file';
@@ -54,4 +54,14 @@ function print(output: Output, code: string, message: string): void {
   const [first = '', ...rest] = message.split('\n');
   output.error(first);
   for (const line of rest) output.note(`  ${line}`);
+}
+
+/**
+ * Replaces advice that only fits HTTP callers with the matching command-line advice. The server's
+ * DUCKLING_DATABASE_NOT_FOUND message ends in "; " and a hint about the `?db=` parameter.
+ */
+function withCliAdvice(error: DucklingClientError): string {
+  if (error.code !== 'DUCKLING_DATABASE_NOT_FOUND') return error.message;
+  const [statement = error.message] = error.message.split('; ');
+  return `${statement}; pass an existing database id with --db (it defaults to "default"); "duckling status" lists the ids`;
 }

@@ -12,6 +12,8 @@ export interface DiagnoseOptions {
   excludedTables: readonly string[];
   /** `WATERMARK_COLUMNS`. */
   watermarkCandidates: readonly string[];
+  /** `INCREMENTAL_LOOKBACK_SECONDS`; the database's `sync.lookbackSeconds` in `syncOptions` overrides it. */
+  lookbackSeconds: number;
   syncOptions?: DatabaseSyncOptions;
   cdcServerId?: number | null;
   /** Called with each check as it completes, in report order. */
@@ -55,6 +57,7 @@ export async function diagnoseSource(options: DiagnoseOptions): Promise<Diagnosi
     source,
     schema,
     watermarkCandidates: options.watermarkCandidates,
+    lookbackSeconds: options.syncOptions?.lookbackSeconds ?? options.lookbackSeconds,
     syncOptions: options.syncOptions,
     sqlModeAllowsZeroDates: server.sqlModeAllowsZeroDates,
   };

@@ -13,6 +13,8 @@ export interface TableContext {
   source: Prober;
   schema: string;
   watermarkCandidates: readonly string[];
+  /** Lookback in effect for the database, in seconds. */
+  lookbackSeconds: number;
   syncOptions: DatabaseSyncOptions | undefined;
   sqlModeAllowsZeroDates: boolean;
 }
@@ -123,10 +125,26 @@ function watermarkOf(table: SourceTable, plan: TablePlan, context: TableContext,
     }
     const quality: WatermarkQuality = choice.mode === 'id' || INSERT_TIME_COLUMN.test(choice.column) ? 'append-only' : 'best';
     if (quality === 'append-only') warnings.push(`watermark ${choice.column} sees inserts only; updates and deletes need a full sync or reconcile`);
+    if (choice.mode === 'timestamp') warnSecondPrecision(table, choice.column, context.lookbackSeconds, warnings);
     return { column: choice.column, quality };
   } catch (error) {
     if (!(error instanceof WatermarkSettingError)) throw error;
     warnings.push(error.message);
     return { column: null, quality: 'none' };
   }
+}
+
+/**
+ * Warns about a watermark column without fractional seconds while the lookback is 0. The next run
+ * reads rows above the stored (watermark, key) pair, so a row written after a run with the same
+ * watermark second and a lower key is never read. A lookback of 1 second or more re-reads that second.
+ */
+function warnSecondPrecision(table: SourceTable, column: string, lookbackSeconds: number, warnings: string[]): void {
+  if (lookbackSeconds > 0) return;
+  const precision = table.columns.find((candidate) => candidate.name === column)?.datetimePrecision ?? 0;
+  if (precision > 0) return;
+  warnings.push(
+    `watermark ${column} has whole-second precision and the lookback is 0, so a row written later in the same second as the last row read, ` +
+      'with a lower key, is missed; set sync.lookbackSeconds or INCREMENTAL_LOOKBACK_SECONDS to 1 or more',
+  );
 }

@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   DUCKLING_TABLE_NOT_FOUND: { status: 404, template: 'Table "{table}" not found in database "{db}"{hint}' },
   DUCKLING_SYNC_IN_PROGRESS: {
     status: 409,
-    template: 'A {runType} sync of database "{db}" is already running (run {runId}); wait for it to finish or follow it at /api/sync/progress',
+    template: 'A sync of database "{db}" is already running (type {runType}, run {runId}); wait for it to finish or follow it at /api/sync/progress',
   },
   DUCKLING_TABLE_LOCKED: {
     status: 409,

@@ -9,6 +9,12 @@ export const DatabaseQuery = {
 export const TableName = Type.String({ minLength: 1, maxLength: 128 });
 
 /**
+ * A table name in a URL path. It has no maximum length, so the route's `assertTableName` rejects a
+ * long name with 400 `DUCKLING_INVALID_IDENTIFIER` like the other bad names.
+ */
+export const TableNameParam = Type.String({ minLength: 1 });
+
+/**
  * A string limited to `values`. A union of literals would report one "must be equal to constant"
  * per member; an `enum` gives one error that lists the allowed values.
  */

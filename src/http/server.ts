@@ -40,6 +40,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
 /** Idle keep-alive connections close after 72 s, longer than the 60 s idle timeout of common proxies. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/**
+ * Longest path parameter, URL-encoded. A table name has up to 128 characters, and each encodes to
+ * at most 12 (4 UTF-8 bytes as %XX), so every valid name fits and a longer one reaches the route's
+ * 400 DUCKLING_INVALID_IDENTIFIER. Fastify returns 414 above this length.
+ */
+const MAX_PARAM_LENGTH = 128 * 12;
 
 /** Root aliases: `/sync/*`, `/automation/*`, `/tables`, `/tables/*`, `/query` and `/login` serve the `/api` handlers. */
 const ALIAS_PREFIXES = ['/api', ''] as const;
@@ -54,6 +60,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     // X-Forwarded-* headers count only from the proxies TRUST_PROXY names.
     trustProxy: fastifyTrustProxy(deps.config.network.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
+    maxParamLength: MAX_PARAM_LENGTH,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Requests that arrive while closing get the Duckling error body from the hook below.

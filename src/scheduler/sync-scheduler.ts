@@ -28,6 +28,11 @@ export interface ScheduleSyncPort {
   startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle;
   /** Needed only when `reconcileIntervalMs` is above 0. */
   startReconcileRun?(target: SyncTarget, options: ReconcileOptions): { runId: string; completion: Promise<ReconcileReport> };
+  /**
+   * Settles when the run holding the database's guard ends; null when none holds it. Without it,
+   * a reconcile turn that meets a running sync is skipped.
+   */
+  whenRunEnds?(databaseId: string): Promise<void> | null;
 }
 
 export interface SchedulerOptions {
@@ -63,12 +68,16 @@ type JobKind = 'sync' | 'reconcile';
  * on its own period. Database i of N first runs at `firstRunDelay + i × interval ÷ N` after `start`
  * and then every interval, so the databases do not all read their sources at once. When another
  * run of a database is still going, the sync service rejects the new one, and the turn is skipped
- * and logged.
+ * and logged. A reconcile turn instead waits for that run to end and then starts. With a reconcile
+ * interval that is a multiple of the sync interval, both timers fire together, so a skipped
+ * reconcile turn would never run.
  */
 export class SyncScheduler {
   private readonly syncTimers: DatabaseTimers;
   private readonly reconcileTimers: DatabaseTimers;
   private readonly logger: Logger;
+  /** Databases whose reconcile turn waits for the end of a running sync. */
+  private readonly deferredReconciles = new Set<string>();
   private running = false;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -203,6 +212,10 @@ export class SyncScheduler {
       // Another run of the database is going (manual, or the previous scheduled one), its source
       // changed, or the server shuts down.
       const reason = isDucklingError(error) ? error.code : 'error';
+      if (kind === 'reconcile' && reason === 'DUCKLING_SYNC_IN_PROGRESS' && this.deferReconcile(database.id)) {
+        logger.info({ runType: type, detail: errorMessage(error) }, `${label} deferred until the running sync ends`);
+        return;
+      }
       logger.info({ runType: type, reason, detail: errorMessage(error) }, `${label} skipped`);
       return;
     }
@@ -212,6 +225,26 @@ export class SyncScheduler {
       (result) => logger.info({ runId: run.runId, ...summaryOf(result) }, `${label} finished`),
       (error: unknown) => logger.error({ err: error, runId: run.runId }, `${label} failed`),
     );
+  }
+
+  /**
+   * Starts the database's reconcile turn again once the run that holds its guard ends. Returns
+   * false when the sync port cannot report that end or no run holds the guard any more. At most
+   * one deferred turn waits per database.
+   */
+  private deferReconcile(databaseId: string): boolean {
+    if (this.deferredReconciles.has(databaseId)) return true;
+    const runEnd = this.options.sync.whenRunEnds?.(databaseId);
+    if (!runEnd) return false;
+
+    this.deferredReconciles.add(databaseId);
+    void runEnd.then(() => {
+      this.deferredReconciles.delete(databaseId);
+      // The scheduler stopped or the database was removed while the sync ran.
+      if (!this.running || !this.reconcileTimers.has(databaseId)) return;
+      this.fire('reconcile', databaseId);
+    });
+    return true;
   }
 
   private startRun(kind: JobKind, target: SyncTarget): { runId: string; completion: Promise<unknown> } {

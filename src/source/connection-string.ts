@@ -38,6 +38,13 @@ export function parseConnectionString(url: string, tlsDir: string): ParsedConnec
   try {
     parsed = new URL(url.trim());
   } catch {
+    // The URL parser rejects a port above 65535 or with non-digits; name that part instead of the
+    // whole string. Only a port of digits is quoted, so a misplaced password is never echoed.
+    const port = portText(url.trim());
+    if (port !== null && /^\d+$/.test(port)) {
+      throw invalid(`port ${port} is invalid; give a number from 1 to 65535, the port the server listens on (3306 by default)`);
+    }
+    if (port !== null) throw invalid('the port is not a number; give a number from 1 to 65535, the port the server listens on (3306 by default)');
     throw invalid(`it is not a URL; expected ${FORM}`);
   }
   if (parsed.protocol !== 'mysql:') throw invalid(`the scheme is "${parsed.protocol.replace(/:$/, '')}"; expected ${FORM}`);
@@ -136,4 +143,10 @@ function readTimeout(value: string | undefined): number | null {
     throw invalid(`connectTimeout="${value}" must be a whole number of milliseconds between 100 and 600000`);
   }
   return timeout;
+}
+
+/** Returns the text after the host's colon in a `scheme://user@host:port/…` string, or null when there is none. */
+function portText(url: string): string | null {
+  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#@]*)(?=[/?#]|$)/i.exec(url);
+  return match ? match[1]! : null;
 }

@@ -33,6 +33,11 @@ export class DatabaseActivity {
     }
   }
 
+  /** Returns the completion of the run that holds the database's guard, or null when none does. */
+  runCompletion(databaseId: string): Promise<unknown> | null {
+    return this.runs.get(databaseId)?.completion ?? null;
+  }
+
   /** Holds the guard until `completion` settles; the caller checked `assertNoRun` first. */
   addRun(databaseId: string, run: ActiveRun): void {
     this.runs.set(databaseId, run);

@@ -23,6 +23,8 @@ export interface FullRunContext {
   shouldStop(): boolean;
   /** Called after each drop of a vanished or excluded table, for the audit log. */
   onTableDropped?: (drop: TableDrop) => void;
+  /** Called once the run's checks passed and its tables are planned, before the first table loads. */
+  onTablesPlanned?: () => void;
 }
 
 export interface TableDrop {
@@ -54,6 +56,7 @@ export async function runFullSync(context: FullRunContext): Promise<SyncRunStats
   }
 
   context.progress.plan(target.databaseId, tables);
+  context.onTablesPlanned?.();
   const results = await runPool(tables, context.settings.tableConcurrency, (table) => syncOneTable(context, table));
   const stats = summarise(context.runId, results, Date.now() - startedAtMs);
   logger.info({ successfulTables: stats.successfulTables, failedTables: stats.failedTables, skippedTables: stats.skippedTables, recordsProcessed: stats.recordsProcessed, durationMs: stats.durationMs }, 'full sync finished');

@@ -98,6 +98,7 @@ export async function runIncrementalSync(context: IncrementalRunContext): Promis
   context.progress.plan(target.databaseId, tables.map((table, index) => ({
     name: table.name, estimatedRows: strategies[index]!.kind === 'merge' ? 0 : table.estimatedRows,
   })));
+  context.onTablesPlanned?.();
   const results = await runPool(tables.map((table, index) => ({ table, strategy: strategies[index]! })), context.settings.tableConcurrency,
     ({ table, strategy }) => syncOneTable(context, table, strategy));
   const stats = summarise(context.runId, results, Date.now() - startedAtMs);

@@ -64,11 +64,13 @@ export class SyncService {
 
   /** Starts a full run in the background. Throws DUCKLING_SYNC_IN_PROGRESS (409) when a run of that database is running. */
   startFullRun(target: SyncTarget, options: FullRunOptions): SyncRunHandle {
-    return this.reportOutcome(target.databaseId, this.startRun(target, 'full', options.trigger, (runId, logger) => runFullSync({
+    const planned = startSignal();
+    const run = this.startRun(target, 'full', options.trigger, (runId, logger) => runFullSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
-      shouldStop: () => this.shouldStop(target.databaseId), onTableDropped: this.onTableDropped,
-    })));
+      shouldStop: () => this.shouldStop(target.databaseId), onTableDropped: this.onTableDropped, onTablesPlanned: planned.mark,
+    }));
+    return this.reportOutcome(target.databaseId, { ...run, started: planned.settle(run.completion) });
   }
 
   /**
@@ -77,11 +79,14 @@ export class SyncService {
    * that database is running.
    */
   startIncrementalRun(target: SyncTarget, options: IncrementalRunOptions): SyncRunHandle {
-    return this.reportOutcome(target.databaseId, this.startRun(target, 'incremental', options.trigger, (runId, logger) => runIncrementalSync({
+    const planned = startSignal();
+    const run = this.startRun(target, 'incremental', options.trigger, (runId, logger) => runIncrementalSync({
       runId, target, trigger: options.trigger, allowMassDrop: options.allowMassDrop ?? false,
       settings: this.config.sync, progress: this.progressBoard, locks: this.locks, logger,
       shouldStop: () => this.shouldStop(target.databaseId), onTableDropped: this.onTableDropped, retry: this.retryPolicy(),
-    })));
+      onTablesPlanned: planned.mark,
+    }));
+    return this.reportOutcome(target.databaseId, { ...run, started: planned.settle(run.completion) });
   }
 
   /**
@@ -121,6 +126,15 @@ export class SyncService {
       runId, target, options, progress: this.progressBoard, locks: this.locks, logger,
       shouldStop: () => this.shouldStop(target.databaseId),
     }));
+  }
+
+  /**
+   * Returns a promise that settles (never rejects) when the run holding the database's guard
+   * ends, or null when no run holds it.
+   */
+  whenRunEnds(databaseId: string): Promise<void> | null {
+    const completion = this.activity.runCompletion(databaseId);
+    return completion ? completion.then(() => undefined, () => undefined) : null;
   }
 
   /**
@@ -409,4 +423,25 @@ async function writeRunFailure(
   } catch (logError) {
     logger.error({ err: logError }, 'writing the sync_log error row failed');
   }
+}
+
+/**
+ * Creates the `started` promise of a run handle. `mark` resolves it when the run planned its
+ * tables, and `settle` also settles it with the run's end, so a run that fails before planning
+ * rejects it.
+ */
+function startSignal(): { mark: () => void; settle: (completion: Promise<unknown>) => Promise<void> } {
+  let mark: () => void = () => undefined;
+  const planned = new Promise<void>((resolve) => {
+    mark = resolve;
+  });
+  return {
+    mark: () => mark(),
+    settle: (completion) => {
+      const started = Promise.race([planned, completion.then(() => undefined)]);
+      // Callers that wait for the whole run never read `started`, and its failure is the run's.
+      started.catch(() => undefined);
+      return started;
+    },
+  };
 }

@@ -71,6 +71,11 @@ export interface SyncRunHandle {
   runId: string;
   /** Resolves with the stats when the run ends; rejects only when the run fails as a whole. */
   completion: Promise<SyncRunStats>;
+  /**
+   * Resolves once the run passed its checks (source identity, table discovery, mass-drop guard)
+   * and planned its tables. Rejects with the run's error when the run fails before that.
+   */
+  started?: Promise<void>;
 }
 
 /** A table's stored watermark as the API shows it; `value` is exact source text. */

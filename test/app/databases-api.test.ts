@@ -216,6 +216,21 @@ describe('databases API', () => {
     assert.equal(badSync.status, 400);
     assert.match(badSync.body.message, /body\.sync\.excludeTables/);
 
+    // Every problem of the body is listed together: the unknown field and each invalid sync setting.
+    const both = await send('POST', '/api/databases', {
+      id: 'x', name: 'X', mysqlConnectionString: sourceUrl(schemaA), sync: { lookbackSeconds: -1, watermarkColumns: { ties: 5 } },
+    });
+    assert.equal(both.status, 400);
+    const fields = both.body.details.map((detail: { field: string }) => detail.field);
+    assert.ok(fields.includes('body.id'), fields.join(', '));
+    assert.ok(fields.includes('body.sync.lookbackSeconds'), fields.join(', '));
+    assert.ok(fields.includes('body.sync.watermarkColumns.ties'), fields.join(', '));
+    assert.match(both.body.message, /body\.sync\.watermarkColumns\.ties must be a column name in a string, found 5/);
+
+    const numberColumn = await send('PUT', '/api/databases/dup', { sync: { watermarkColumns: { ties: 5 } } });
+    assert.equal(numberColumn.status, 400);
+    assert.deepEqual(numberColumn.body.details.map((detail: { field: string }) => detail.field), ['body.sync.watermarkColumns.ties']);
+
     assert.equal((await send('PUT', '/api/databases/nope', { name: 'Z' })).status, 404);
     assert.equal((await send('GET', '/api/databases')).body.databases.find((database: { id: string }) => database.id === 'dup').name, 'Dup');
   });

@@ -7,8 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type mysql from 'mysql2/promise';
 import { createLogger } from '../../src/logging/index.js';
-import { postJson, readJson, startDuckling, type RunningDuckling } from '../harness/duckling.js';
+import { postJson, readJson, startDuckling, TEST_API_KEY, type RunningDuckling } from '../harness/duckling.js';
 import { testSource, type TestSource } from '../harness/mariadb.js';
+import { runCli } from '../cli/run-cli.js';
 
 /** Polls up to this many times, 20 ms apart, before a wait fails. */
 const MAX_POLLS = 1_500;
@@ -104,6 +105,22 @@ describe('changed source', () => {
     const reconcile = await postJson(server, '/api/sync/reconcile', {});
     assert.equal(reconcile.status, 409);
     assert.equal(await countItems(server), 3, 'the replica keeps the old data');
+  });
+
+  test('health and status show the halt', async () => {
+    // /health caches its result for 5 s, so a check from before the halt may still be served.
+    const health = await waitFor('a degraded health', async () => {
+      const body = await readJson(await server.request('/health'));
+      return body.databases?.[0]?.status === 'degraded' ? body : undefined;
+    });
+    assert.equal(health.status, 'degraded');
+    assert.deepEqual(health.databases[0].services, { mysql: 'up', duckdb: 'up' });
+    assert.match(health.databases[0].reason, /^syncs are halted because the source differs .*resync=true/);
+
+    const status = await runCli(['status'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^default\s+default\s+halted\s/m);
+    assert.match(status.stdout, /^default: syncs are halted because the source differs .*PUT \/api\/databases\/default\?resync=true/m);
   });
 
   test('resync lifts the halt', async () => {

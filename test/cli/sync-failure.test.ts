@@ -34,9 +34,14 @@ test('sync names an unreachable source', async (t) => {
 
   const run = await runCli(['sync'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
   assert.equal(run.code, 1, run.stderr);
-  assert.match(run.stderr, /failed before loading any table: .*127\.0\.0\.1:9/);
+  assert.match(run.stderr, /127\.0\.0\.1:9.*\(DUCKLING_SOURCE_UNAVAILABLE, HTTP 502\)/);
   assert.doesNotMatch(run.stderr + run.stdout, /secret-pw/);
   assert.doesNotMatch(run.stdout, /\(run\)/);
+
+  // An asynchronous run that cannot start gets the same error as a synchronous one, not 202.
+  const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
+  assert.equal(started.status, 502);
+  assert.equal(((await started.json()) as { code: string }).code, 'DUCKLING_SOURCE_UNAVAILABLE');
 
   const status = await runCli(['status'], { env: { DUCKLING_URL: server.url, DUCKLING_API_KEY: TEST_API_KEY } });
   assert.equal(status.code, 0, status.stderr);

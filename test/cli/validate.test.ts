@@ -116,3 +116,28 @@ test('validate exits 3 on mismatch', async () => {
   assert.equal(afterDelete.code, 3, afterDelete.stderr);
   assert.match(afterDelete.stdout, /^notes\s+1\s+2\s+-1\s+mismatch/m);
 });
+
+test('checksum reports an unsynced column', async () => {
+  await admin.query(`CREATE TABLE widened (id INT PRIMARY KEY, name VARCHAR(10)); INSERT INTO widened VALUES (1, 'a'), (2, 'b')`);
+  const synced = await server.request('/api/sync/table/widened', { method: 'POST' });
+  assert.equal(synced.status, 200, await synced.clone().text());
+  await admin.query('ALTER TABLE widened ADD COLUMN extra2 INT');
+
+  const run = await runCli(['validate', '--checksum', '--table', 'widened'], { env: serverEnv() });
+  assert.notEqual(run.code, 0);
+  assert.doesNotMatch(run.stdout + run.stderr, /Binder Error/);
+  assert.match(run.stdout + run.stderr, /schema mismatch: source columns missing in the replica: extra2, so the checksum was skipped; sync the table with "duckling sync --table widened"/);
+
+  const response = await server.request('/api/sync/validate?mode=checksum&table=widened');
+  const result = (await readJson(response)).validationResults[0];
+  assert.equal(result.checksumMatch, false);
+  assert.equal(result.match, false);
+  assert.match(result.error, /^schema mismatch: /);
+});
+
+test('unknown --db gets CLI advice', async () => {
+  const run = await runCli(['--db', 'nope', 'validate'], { env: serverEnv() });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Database "nope" not found; pass an existing database id with --db .*"duckling status" lists the ids \(DUCKLING_DATABASE_NOT_FOUND, HTTP 404\)/);
+  assert.doesNotMatch(run.stderr, /\?db=/);
+});

@@ -17,14 +17,15 @@ function open(url: string): SourceDatabase {
   return source;
 }
 
-async function diagnose(url: string, extra: { appendOnlyTables?: string[] } = {}): Promise<{ diagnosis: Diagnosis; ticks: DiagnosisCheck[] }> {
+async function diagnose(url: string, extra: { appendOnlyTables?: string[]; lookbackSeconds?: number } = {}): Promise<{ diagnosis: Diagnosis; ticks: DiagnosisCheck[] }> {
   const ticks: DiagnosisCheck[] = [];
   const diagnosis = await diagnoseSource({
     databaseId: 'test',
     source: open(url),
     excludedTables: [],
     watermarkCandidates: CANDIDATES,
-    syncOptions: { appendOnlyTables: extra.appendOnlyTables },
+    lookbackSeconds: 0,
+    syncOptions: { appendOnlyTables: extra.appendOnlyTables, lookbackSeconds: extra.lookbackSeconds },
     onCheck: (check) => ticks.push(check),
   });
   return { diagnosis, ticks };
@@ -93,6 +94,18 @@ test('diagnose tables', async () => {
   assert.deepEqual(table(diagnosis, 'appended').watermark, { column: 'id', quality: 'append-only' });
 });
 
+test('second-precision watermark needs lookback', async () => {
+  const { diagnosis } = await diagnose(fixture.source.url(fixture.schema));
+  const secondPrecision = (name: string) => table(diagnosis, name).warnings.filter((warning) => warning.includes('whole-second precision'));
+  // events.modified_at is TIMESTAMP (whole seconds), items.updated_at is DATETIME(3).
+  assert.equal(secondPrecision('events').length, 1);
+  assert.match(secondPrecision('events')[0]!, /^watermark modified_at has whole-second precision .* set sync\.lookbackSeconds or INCREMENTAL_LOOKBACK_SECONDS to 1 or more$/);
+  assert.deepEqual(secondPrecision('items'), []);
+
+  const withLookback = (await diagnose(fixture.source.url(fixture.schema), { lookbackSeconds: 2 })).diagnosis;
+  assert.ok(!table(withLookback, 'events').warnings.some((warning) => warning.includes('whole-second precision')));
+});
+
 test('diagnose summary', async () => {
   const { diagnosis } = await diagnose(fixture.source.url(fixture.schema));
   assert.deepEqual(
@@ -129,6 +142,7 @@ test('diagnose wrong password', async () => {
       source: open(urlAs(fixture, fixture.selectOnly.user, 'wrong-password')),
       excludedTables: [],
       watermarkCandidates: CANDIDATES,
+      lookbackSeconds: 0,
       onCheck: (entry) => ticks.push(entry),
     }),
     (error: unknown) => error instanceof DucklingError && error.code === 'DUCKLING_SOURCE_UNAVAILABLE',

@@ -77,25 +77,31 @@ test('scheduled reconcile deletes a row', async () => {
   assert.equal(status.sync.enabled, false, 'scheduled syncs stay off');
 });
 
-test('running sync skips the turn', async () => {
+test('running sync defers the turn', async () => {
   // With the scheduler stopped and idle, no reconcile can hold the guard or wait on the lock below.
   await server.request('/api/automation/stop', { method: 'POST' });
   await waitFor('every run to end', async () => ((await readJson(await server.request('/api/sync/progress'))).inProgress ? undefined : true));
 
   const locker: mysql.Connection = await source.connect(schema);
+  let from = logLines.length;
   try {
     await locker.query('LOCK TABLES items WRITE');
     const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
     assert.equal(started.status, 202);
-    const from = logLines.length;
+    from = logLines.length;
     await server.request('/api/automation/start', { method: 'POST' });
-    await waitFor('a skipped reconcile turn', async () =>
-      logLines.slice(from).some((line) => line.includes('scheduled reconcile skipped') && line.includes('DUCKLING_SYNC_IN_PROGRESS')) ? true : undefined);
+    await waitFor('a deferred reconcile turn', async () =>
+      logLines.slice(from).some((line) => line.includes('scheduled reconcile deferred until the running sync ends')) ? true : undefined);
+    assert.ok(!logLines.slice(from).some((line) => line.includes('scheduled reconcile skipped')), 'no reconcile turn is skipped');
   } finally {
-    await server.request('/api/automation/stop', { method: 'POST' });
     await locker.query('UNLOCK TABLES');
     await locker.end();
   }
+
+  // Once the full sync ends, the deferred turn starts a reconcile.
+  await waitFor('the deferred reconcile to start', async () =>
+    logLines.slice(from).some((line) => line.includes('scheduled reconcile started')) ? true : undefined);
+  await server.request('/api/automation/stop', { method: 'POST' });
   await waitFor('the run to end', async () => ((await readJson(await server.request('/api/sync/progress'))).inProgress ? undefined : true));
 });
 

@@ -97,3 +97,36 @@ test('interval beyond the timer maximum', () => {
     mock.timers.reset();
   }
 });
+
+test('reconcile waits for a sync', async () => {
+  // Equal intervals make both timers fire together, so the reconcile turn always meets the sync.
+  const { DucklingError } = await import('../../src/errors/index.js');
+  const dir = directory(['a']);
+  dir.databases.set('a', { id: 'a', replica: {} as never, source: {} as never, excludedTables: [] });
+  let endSync: () => void = () => undefined;
+  let syncRunning: Promise<void> | null = null;
+  const started: string[] = [];
+  const port = {
+    startFullRun: noSync.startFullRun,
+    startIncrementalRun() {
+      started.push('sync');
+      syncRunning = new Promise<void>((resolve) => { endSync = resolve; }).finally(() => { syncRunning = null; });
+      return { runId: 'sync-1', completion: syncRunning.then(() => ({ failedTables: 0, durationMs: 1 })) } as never;
+    },
+    startReconcileRun() {
+      if (syncRunning) throw new DucklingError('DUCKLING_SYNC_IN_PROGRESS', { runType: 'incremental', db: 'a', runId: 'sync-1' });
+      started.push('reconcile');
+      return { runId: 'reconcile-1', completion: Promise.resolve({ tables: [] }) } as never;
+    },
+    whenRunEnds: () => syncRunning,
+  };
+  scheduler = new SyncScheduler({ databases: dir, sync: port, logger, intervalMs: HOUR_MS, reconcileIntervalMs: HOUR_MS, incremental: true, firstRunDelayMs: 1 });
+  scheduler.start();
+  for (let poll = 0; poll < 200 && scheduler.describeReconcile('a').lastRunAt === null; poll++) await sleep(10);
+  assert.deepEqual(started, ['sync'], 'the reconcile turn does not start while the sync runs');
+
+  endSync();
+  for (let poll = 0; poll < 200 && started.length < 2; poll++) await sleep(10);
+  assert.deepEqual(started, ['sync', 'reconcile']);
+  assert.ok(logLines.some((line) => line.includes('scheduled reconcile deferred until the running sync ends')));
+});

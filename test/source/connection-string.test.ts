@@ -51,6 +51,9 @@ const BAD_INPUTS: Array<[string, RegExp]> = [
   ['mysql://u:p@h/db?connectTimeout=fast', /connectTimeout="fast" must be a whole number/],
   ['mysql://u:p%ZZ@h/db', /malformed percent escape/],
   ['mysql://u:p@h:0/db', /port 0 is not a valid port/],
+  ['mysql://u:p@h:99999/db', /port 99999 is invalid; give a number from 1 to 65535/],
+  ['mysql://u:p@[::1]:33x/db', /the port is not a number/],
+  ['mysql://u:Secret-pw@', /not a URL/],
   ['mysql://u:p@h/a/b', /contains "\/"/],
 ];
 
@@ -62,6 +65,7 @@ test('connection string bad inputs', () => {
         assert.ok(error instanceof DucklingError, `${input}: DucklingError`);
         assert.equal(error.code, 'DUCKLING_VALIDATION_FAILED', input);
         assert.match(error.message, message, input);
+        assert.ok(!error.message.includes('Secret-pw'), `${input}: the message quotes the password`);
         return true;
       },
     );

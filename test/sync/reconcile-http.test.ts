@@ -6,10 +6,12 @@ import { testSource } from '../harness/mariadb.js';
 
 let admin: mysql.Connection;
 let server: RunningDuckling;
+let schemaName: string;
 
 before(async () => {
   const source = await testSource();
   const schema = await source.createSchema('sync_reconcile_http');
+  schemaName = schema;
   admin = await source.connect(schema);
   await admin.query(`
     CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(20));
@@ -41,12 +43,34 @@ test('reconcile route rejects bad body', async () => {
   assert.equal(missing.status, 404);
 });
 
+test('reconcile without a body', async () => {
+  await admin.query(`DELETE FROM notes WHERE id = 3`);
+  const bare = await server.request('/api/sync/reconcile', { method: 'POST' });
+  assert.equal(bare.status, 200, await bare.clone().text());
+  assert.equal((await readJson(bare)).tables[0].rowsDeleted, 1);
+
+  const emptyJson = await server.request('/sync/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+  assert.equal(emptyJson.status, 200, await emptyJson.clone().text());
+  assert.equal((await readJson(emptyJson)).tables[0].table, 'notes');
+
+  const badJson = await server.request('/api/sync/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"table":' });
+  assert.equal(badJson.status, 400);
+});
+
 test('reconcile route 409 during sync', async () => {
-  const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
-  assert.equal(started.status, 202);
-  const refused = await postJson(server, '/api/sync/reconcile', { content: true });
-  assert.equal(refused.status, 409);
-  assert.equal((await readJson(refused)).code, 'DUCKLING_SYNC_IN_PROGRESS');
+  // The lock holds the run's load, so the run is still going when the reconcile request arrives.
+  const locker = await (await testSource()).connect(schemaName);
+  try {
+    await locker.query('LOCK TABLES notes WRITE');
+    const started = await server.request('/api/sync/full?async=true', { method: 'POST' });
+    assert.equal(started.status, 202);
+    const refused = await postJson(server, '/api/sync/reconcile', { content: true });
+    assert.equal(refused.status, 409);
+    assert.equal((await readJson(refused)).code, 'DUCKLING_SYNC_IN_PROGRESS');
+  } finally {
+    await locker.query('UNLOCK TABLES');
+    await locker.end();
+  }
 
   // Wait for the run to end before the server stops; bounded so a stuck run fails the test.
   for (let attempt = 0; attempt < 600; attempt += 1) {

@@ -146,13 +146,14 @@ async function sourceFindings(config: Config, record: { id: string; mysqlConnect
     return [{ id: 'connection', name: 'Connection', status: 'fail', detail: errorMessage(error), fix: 'correct the connection string' }];
   }
   try {
-    const sync = record.sync as { excludedTables?: string[]; watermarkColumns?: Record<string, string>; appendOnlyTables?: string[] } | undefined;
+    const sync = record.sync as { excludedTables?: string[]; watermarkColumns?: Record<string, string>; appendOnlyTables?: string[]; lookbackSeconds?: number } | undefined;
     await diagnoseSource({
       databaseId: record.id,
       source,
       excludedTables: [...config.sync.excludedTables, ...(sync?.excludedTables ?? [])],
       watermarkCandidates: config.sync.watermarkColumns,
-      syncOptions: { watermarkColumns: sync?.watermarkColumns, appendOnlyTables: sync?.appendOnlyTables },
+      lookbackSeconds: config.sync.lookbackSeconds,
+      syncOptions: { watermarkColumns: sync?.watermarkColumns, appendOnlyTables: sync?.appendOnlyTables, lookbackSeconds: sync?.lookbackSeconds },
       onCheck: (check) => checks.push(check),
     });
   } catch (error) {

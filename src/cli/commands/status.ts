@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { DatabaseStatusEntry, DucklingHttpClient, SyncTableCounts } from '../../client/index.js';
 import { createContext } from '../context.js';
-import { formatBytes, formatCount, formatDuration } from '../output.js';
+import { formatBytes, formatCount, formatDuration, type Output } from '../output.js';
 
 /** One database's line of the status report. */
 interface DatabaseStatus {
@@ -12,7 +12,15 @@ interface DatabaseStatus {
   fileSizeBytes: number | null;
   /** Reachability of the source from the server's health check: `up`, `down` or `unknown`. */
   source: string;
+  /** Reason the database's syncs are halted because its source changed identity; null when they are not halted. */
+  halted: string | null;
   error: string | null;
+}
+
+/** One database's entry of the admin `/health` body. */
+interface SourceHealth {
+  mysql: string;
+  reason: string | null;
 }
 
 /** `duckling status`: server version and uptime, then per database its table counts and last sync. */
@@ -25,7 +33,7 @@ export function statusCommand(): Command {
       const server = await client.status();
       const sources = await sourceStates(client);
       const databases = await Promise.all(
-        server.databases.map((database) => describeDatabase(client, database, sources.get(database.databaseId) ?? 'unknown')),
+        server.databases.map((database) => describeDatabase(client, database, sources.get(database.databaseId) ?? { mysql: 'unknown', reason: null })),
       );
       const output = context.output;
 
@@ -45,7 +53,7 @@ export function statusCommand(): Command {
         databases.map((database) => [
           database.databaseId,
           database.name,
-          database.source === 'down' ? output.red('down') : database.source,
+          sourceCell(output, database),
           ...(database.error
             ? [output.red(`error: ${database.error}`), '', '', '', '', '']
             : [
@@ -59,13 +67,24 @@ export function statusCommand(): Command {
         ]),
         ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'left', 'right'],
       );
+      for (const database of databases) {
+        if (database.halted !== null) output.line(output.yellow(`${database.databaseId}: ${database.halted}`));
+      }
     });
 }
 
+function sourceCell(output: Output, database: DatabaseStatus): string {
+  if (database.source === 'down') return output.red('down');
+  if (database.halted !== null) return output.yellow('halted');
+  return database.source;
+}
+
 /** Adds the sync status of one database; a database the server could not read keeps its error. */
-async function describeDatabase(client: DucklingHttpClient, database: DatabaseStatusEntry, source: string): Promise<DatabaseStatus> {
+async function describeDatabase(client: DucklingHttpClient, database: DatabaseStatusEntry, health: SourceHealth): Promise<DatabaseStatus> {
+  const source = health.mysql;
+  const halted = health.reason;
   if ('error' in database) {
-    return { databaseId: database.databaseId, name: database.name, tables: null, lastSyncAt: null, fileSizeBytes: null, source, error: database.error };
+    return { databaseId: database.databaseId, name: database.name, tables: null, lastSyncAt: null, fileSizeBytes: null, source, halted, error: database.error };
   }
 
   const base: DatabaseStatus = {
@@ -75,6 +94,7 @@ async function describeDatabase(client: DucklingHttpClient, database: DatabaseSt
     lastSyncAt: database.lastSyncAt,
     fileSizeBytes: database.fileSizeBytes,
     source,
+    halted,
     error: null,
   };
   try {
@@ -85,9 +105,9 @@ async function describeDatabase(client: DucklingHttpClient, database: DatabaseSt
   }
 }
 
-/** Source reachability per database id from the admin `/health` body (cached by the server for 5 s). */
-async function sourceStates(client: DucklingHttpClient): Promise<Map<string, string>> {
+/** Source reachability and halt reason per database id from the admin `/health` body (cached by the server for 5 s). */
+async function sourceStates(client: DucklingHttpClient): Promise<Map<string, SourceHealth>> {
   const health = await client.health();
   const databases = 'databases' in health ? health.databases : [];
-  return new Map(databases.map((database) => [database.databaseId, database.services.mysql]));
+  return new Map(databases.map((database) => [database.databaseId, { mysql: database.services.mysql, reason: database.reason ?? null }]));
 }

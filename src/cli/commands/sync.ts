@@ -12,6 +12,7 @@ interface SyncOptions {
   table?: string;
   wait: boolean;
   all?: boolean;
+  allowMassDrop?: boolean;
 }
 
 /** One table's line of the summary printed after a run. */
@@ -21,6 +22,8 @@ export interface SummaryRow {
   recordsProcessed: number;
   durationMs: number;
   error: string | null;
+  /** Schema change the run applied to the table (column added, table dropped, …), null when none. */
+  schemaChange: string | null;
 }
 
 /** Page size of the `GET /api/sync-logs` request behind the summary (the server's maximum). */
@@ -40,15 +43,16 @@ export function syncCommand(): Command {
     .option('--table <name>', 'sync only this table, with a full load unless --incremental is given')
     .option('--no-wait', 'start the run, print its id and exit without following it')
     .option('--all', 'sync every database in turn instead of --db; exit with the highest code of any database')
+    .option('--allow-mass-drop', 'let the run drop more than half of the replica\'s tables when they are missing from the source or excluded')
     .action(async function (this: Command) {
       const context = createContext(this);
       const options = this.opts<SyncOptions>();
       if (options.full && options.incremental) throw new UsageError('--full and --incremental exclude each other; give one of them');
-      const type = options.incremental ? 'incremental' : 'full';
+      const run: RunRequest = { type: options.incremental ? 'incremental' : 'full', wait: options.wait, allowMassDrop: options.allowMassDrop ?? false };
 
       if (options.all) {
         if (options.table !== undefined) throw new UsageError('--table names a table of one database; use --db instead of --all');
-        await forEachDatabase(context, 'sync', (client) => syncRun(context, client, options.wait, type));
+        await forEachDatabase(context, 'sync', (client) => syncRun(context, client, run));
         return;
       }
 
@@ -56,17 +60,27 @@ export function syncCommand(): Command {
 
       if (options.table !== undefined) {
         if (!options.wait) throw new UsageError('--no-wait applies to whole-database runs only: a single-table sync returns when the table is done');
+        if (options.allowMassDrop) throw new UsageError('--allow-mass-drop applies to whole-database runs only: a single-table sync drops no table');
         await syncOneTable(context, client, options.table, options.incremental ? 'incremental' : 'full');
         return;
       }
-      await syncRun(context, client, options.wait, type);
+      await syncRun(context, client, run);
     });
 }
 
-async function syncRun(context: CliContext, client: DucklingHttpClient, wait: boolean, type: 'full' | 'incremental'): Promise<void> {
+/** A whole-database run as the command line requests it. */
+interface RunRequest {
+  type: 'full' | 'incremental';
+  wait: boolean;
+  allowMassDrop: boolean;
+}
+
+async function syncRun(context: CliContext, client: DucklingHttpClient, request: RunRequest): Promise<void> {
   const output = context.output;
-  const { runId } = type === 'incremental' ? await client.syncIncremental({ async: true }) : await client.syncFull({ async: true });
-  if (!wait) {
+  // The server returns 202 only after the run's checks, so a run that cannot start fails here with its code and status.
+  const options = { async: true as const, allowMassDrop: request.allowMassDrop };
+  const { runId } = request.type === 'incremental' ? await client.syncIncremental(options) : await client.syncFull(options);
+  if (!request.wait) {
     if (output.json) output.jsonLine({ runId });
     else output.line(runId);
     return;
@@ -147,6 +161,7 @@ async function runSummary(client: DucklingHttpClient, runId: string): Promise<Su
       recordsProcessed: Number(log.records_processed),
       durationMs: Number(log.duration_ms),
       error: log.error_message,
+      schemaChange: log.schema_change ?? null,
     }))
     .sort((left, right) => left.table.localeCompare(right.table));
 }
@@ -177,6 +192,7 @@ async function syncOneTable(context: CliContext, client: DucklingHttpClient, tab
         recordsProcessed: result.recordsProcessed,
         durationMs: result.durationMs,
         error: result.error ?? null,
+        schemaChange: result.schemaChange ?? null,
       },
     ];
     controller.abort();
@@ -220,16 +236,19 @@ export function printSummary(output: Output, runId: string | null, rows: Summary
     return;
   }
 
+  // The schema change column appears only when a table of the run changed its schema.
+  const showSchemaChange = rows.some((row) => row.schemaChange !== null);
   output.table(
-    ['Table', 'Status', 'Rows', 'Duration', 'Error'],
+    ['Table', 'Status', 'Rows', 'Duration', ...(showSchemaChange ? ['Schema change'] : []), 'Error'],
     rows.map((row) => [
       row.table,
       colorStatus(output, row.status),
       formatCount(row.recordsProcessed),
       formatDuration(row.durationMs),
+      ...(showSchemaChange ? [row.schemaChange ?? ''] : []),
       row.error ?? '',
     ]),
-    ['left', 'left', 'right', 'right', 'left'],
+    ['left', 'left', 'right', 'right', ...(showSchemaChange ? ['left' as const] : []), 'left'],
   );
   const prefix = runId ? `Run ${runId}: ` : '';
   output.line(`${prefix}${rows.length - failed - skipped} succeeded, ${failed} failed, ${skipped} skipped, ${formatCount(records)} rows`);

@@ -63,14 +63,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: Duckling
 function toDucklingError(error: FastifyError, options: ErrorHandlerOptions): DucklingError {
   if (isDucklingError(error)) return error;
 
-  if (error.validation) {
-    const details = error.validation.map((issue) => ({
-      field: validationField(error.validationContext, issue.instancePath, issue.params),
-      message: validationMessage(issue),
-    }));
-    const detail = details.map((item) => `${item.field} ${item.message}`).join('; ');
-    return new DucklingError('DUCKLING_VALIDATION_FAILED', { detail }, { cause: error, extra: { details } });
-  }
+  if (error.validation) return validationFailed(schemaIssues(error), error);
 
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -93,6 +86,20 @@ function toDucklingError(error: FastifyError, options: ErrorHandlerOptions): Duc
     return validationFailure('request', error.message, error);
   }
   return new DucklingError('DUCKLING_INTERNAL', { detail: error.message }, { cause: error });
+}
+
+/** Lists the schema validation issues of a Fastify error, each with the field as the client wrote it. */
+export function schemaIssues(error: FastifyError): Array<{ field: string; message: string }> {
+  return (error.validation ?? []).map((issue) => ({
+    field: validationField(error.validationContext, issue.instancePath, issue.params),
+    message: validationMessage(issue),
+  }));
+}
+
+/** Builds the 400 DUCKLING_VALIDATION_FAILED error that lists every issue in `details`. */
+export function validationFailed(details: Array<{ field: string; message: string }>, cause?: Error): DucklingError {
+  const detail = details.map((item) => `${item.field} ${item.message}`).join('; ');
+  return new DucklingError('DUCKLING_VALIDATION_FAILED', { detail }, { ...(cause ? { cause } : {}), extra: { details } });
 }
 
 function validationFailure(field: string, message: string, cause: Error): DucklingError {

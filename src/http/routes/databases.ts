@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import type { AuditEventType } from '../../audit/index.js';
 import { DucklingError, isDucklingError } from '../../errors/index.js';
 import { requestAuditContext } from '../audit-actor.js';
+import { schemaIssues, validationFailed } from '../plugins/error-handler.js';
 import type { HttpDependencies } from '../services.js';
 
 const TableNameSetting = Type.String({ minLength: 1, maxLength: 128 });
@@ -67,8 +68,8 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
     databases: await deps.databaseAdmin.describeAll(),
   }));
 
-  app.post('/databases', { config: { auth: 'admin', category: 'write' }, schema: { body: CreateBody } }, async (request) => {
-    rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'POST /api/databases');
+  app.post('/databases', { config: { auth: 'admin', category: 'write' }, schema: { body: CreateBody }, attachValidation: true, preValidation: checkRawBody }, async (request) => {
+    rejectInvalidBody(request, 'POST /api/databases');
     // A failed creation has no id yet, so its event names the requested name.
     const database = await audited(request, 'database.created', request.body.name, { name: request.body.name }, () => deps.databaseAdmin.create(request.body));
     return { success: true, database };
@@ -78,6 +79,8 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
     '/databases/:id',
     {
       config: { auth: 'admin', category: 'write' },
+      attachValidation: true,
+      preValidation: checkRawBody,
       schema: {
         params: IdParams,
         body: UpdateBody,
@@ -90,7 +93,7 @@ export const databaseRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies 
       },
     },
     async (request) => {
-      rejectUnknownFields(request.body, ['name', 'mysqlConnectionString', 'sync'], 'PUT /api/databases/:id');
+      rejectInvalidBody(request, 'PUT /api/databases/:id');
       const fields = Object.keys(request.body);
       const database = await audited(request, 'database.updated', request.params.id, { fields, resync: request.query.resync }, () =>
         deps.databaseAdmin.update(request.params.id, request.body, { resync: request.query.resync }));
@@ -135,4 +138,49 @@ export function rejectUnknownFields(body: object, allowed: readonly string[], ro
     { detail: `${rejected.map((field) => `body.${field}`).join(', ')} ${rejected.length === 1 ? 'is' : 'are'} not accepted; ${route} takes only ${allowed.join(', ')}` },
     { extra: { details } },
   );
+}
+
+/** Body fields that POST and PUT /api/databases accept. */
+const BODY_FIELDS = ['name', 'mysqlConnectionString', 'sync'] as const;
+
+/** Issues found in the body before schema validation, which coerces a number to a string. */
+const rawBodyIssues = new WeakMap<FastifyRequest, ValidationIssue[]>();
+
+interface ValidationIssue {
+  field: string;
+  message: string;
+}
+
+/** Records `sync.watermarkColumns` values that are not strings, because validation would coerce 5 to "5". */
+async function checkRawBody(request: FastifyRequest): Promise<void> {
+  const body = request.body as { sync?: { watermarkColumns?: unknown } } | null | undefined;
+  const columns = body?.sync?.watermarkColumns;
+  if (typeof columns !== 'object' || columns === null || Array.isArray(columns)) return;
+  const issues = Object.entries(columns)
+    .filter(([, column]) => typeof column !== 'string')
+    .map(([table, column]) => ({
+      field: `body.sync.watermarkColumns.${table}`,
+      message: `must be a column name in a string, found ${JSON.stringify(column)}`,
+    }));
+  if (issues.length > 0) rawBodyIssues.set(request, issues);
+}
+
+/**
+ * Throws 400 DUCKLING_VALIDATION_FAILED listing every problem of the body together: schema
+ * issues, non-string watermark columns and fields the route does not accept.
+ */
+function rejectInvalidBody(request: FastifyRequest, route: string): void {
+  const issues: ValidationIssue[] = [...(rawBodyIssues.get(request) ?? [])];
+  if (request.validationError) issues.push(...schemaIssues(request.validationError as FastifyError));
+
+  const body = request.body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const message = `is not accepted; ${route} takes only ${BODY_FIELDS.join(', ')}`;
+    for (const field of Object.keys(body)) {
+      if (!(BODY_FIELDS as readonly string[]).includes(field)) issues.push({ field: `body.${field}`, message });
+    }
+  }
+  // A non-object watermark column also fails the schema; its first, clearer issue is kept.
+  const unique = issues.filter((issue, index) => issues.findIndex((other) => other.field === issue.field) === index);
+  if (unique.length > 0) throw validationFailed(unique, request.validationError);
 }

@@ -59,6 +59,7 @@ function runDiagnosis(deps: HttpDependencies, handle: DatabaseHandle, onCheck?: 
     source: handle.source,
     excludedTables: handle.excludedTables,
     watermarkCandidates: deps.config.sync.watermarkColumns,
+    lookbackSeconds: deps.config.sync.lookbackSeconds,
     syncOptions: handle.syncOptions,
     onCheck,
   });

@@ -1,10 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditSyncRun } from '../../audit/index.js';
+import { assertTableName } from '../../query/index.js';
 import { requestAuditContext } from '../audit-actor.js';
 import type { SyncProgress, SyncRunHandle, SyncTarget } from '../../sync/types.js';
 import { requireReplica, requireSyncTarget } from '../plugins/db-context.js';
-import { DatabaseQuery, StringEnum, TableName } from '../schemas.js';
+import { DatabaseQuery, StringEnum, TableName, TableNameParam } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 import { LatestValueThrottle, type SseHub } from './sse.js';
 
@@ -33,10 +34,14 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
   /** Records the run's audit events (`sync.started`, then `sync.completed` or `sync.failed`). */
   function audited(request: FastifyRequest, run: SyncRunHandle, databaseId: string, type: 'full' | 'incremental'): SyncRunHandle {
     const completion = auditSyncRun(deps.audit, requestAuditContext(request), { databaseId, type, trigger: 'manual' }, run.runId, run.completion);
-    return { runId: run.runId, completion };
+    return { runId: run.runId, completion, ...(run.started ? { started: run.started } : {}) };
   }
 
-  /** Returns the run stats when the run ends, or 202 {runId} at once with `async=true`. */
+  /**
+   * Returns the run stats when the run ends, or with `async=true` 202 {runId} once the run passed
+   * its checks. A run that fails before its first table (source unreachable, no tables, mass
+   * drop) fails the request with that error either way.
+   */
   async function answerRun(request: FastifyRequest, reply: FastifyReply, run: SyncRunHandle, async: boolean, databaseId: string) {
     if (!async) return run.completion;
 
@@ -44,6 +49,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     run.completion.catch((error: unknown) => {
       request.log.error({ err: error, runId: run.runId, databaseId }, 'background sync run failed');
     });
+    if (run.started) await run.started;
     reply.code(202);
     return { runId: run.runId };
   }
@@ -65,7 +71,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
     {
       config: { auth: 'admin', category: 'write', databaseScoped: true },
       schema: {
-        params: Type.Object({ table: TableName }),
+        params: Type.Object({ table: TableNameParam }),
         querystring: Type.Object({
           ...DatabaseQuery,
           mode: StringEnum(['auto', 'full', 'incremental'], {
@@ -76,8 +82,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<SyncRouteOptions> = async (ap
       },
     },
     async (request) => {
-      const target = requireSyncTarget(request);
       const { table } = request.params;
+      assertTableName(table);
+      const target = requireSyncTarget(request);
       const result = deps.sync.syncTable(target, table, { trigger: 'manual', mode: request.query.mode });
       return auditSyncRun(deps.audit, requestAuditContext(request), { databaseId: target.databaseId, type: 'table', table, trigger: 'manual' }, null, result);
     },

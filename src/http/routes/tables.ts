@@ -1,10 +1,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireReplica } from '../plugins/db-context.js';
-import { DatabaseQuery, TableName } from '../schemas.js';
+import { DatabaseQuery, TableNameParam } from '../schemas.js';
 import type { HttpDependencies } from '../services.js';
 import { abortOnDisconnect, principalLabel } from './request-helpers.js';
 
-const TableParams = Type.Object({ name: TableName });
+const TableParams = Type.Object({ name: TableNameParam });
 const routeConfig = { auth: 'any', category: 'read', databaseScoped: true } as const;
 
 /** `/tables` routes, mounted under `/api` and at the root. */

@@ -39,32 +39,7 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
     );
   }
 
-  for (const path of ['/api/sync/reconcile', '/sync/reconcile']) {
-    app.post(
-      path,
-      {
-        config: { auth: 'admin', category: 'write', databaseScoped: true },
-        schema: {
-          querystring: Type.Object(DatabaseQuery),
-          body: Type.Optional(Type.Object(
-            {
-              table: Type.Optional(TableName),
-              content: Type.Optional(Type.Boolean({ description: 'Also re-copy rows whose values differ, found by chunk checksums' })),
-            },
-            { additionalProperties: false },
-          )),
-        },
-      },
-      async (request) => {
-        const { table, content } = request.body ?? {};
-        if (table !== undefined) assertTableName(table);
-        const target = requireSyncTarget(request);
-        const run = deps.sync.startReconcileRun(target, { trigger: 'manual', table, content: content ?? false });
-        const audited = { databaseId: target.databaseId, type: 'reconcile', ...(table ? { table } : {}), trigger: 'manual' };
-        return auditSyncRun(deps.audit, requestAuditContext(request), audited, run.runId, run.completion);
-      },
-    );
-  }
+  await app.register(reconcileRoutes, { deps });
 
   app.get(
     '/api/validation/mysql-tables',
@@ -93,4 +68,50 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
       return tableDetails(requireSyncTarget(request), tableName, { skipMySQLCount: skipMySQLCount ?? false });
     },
   );
+};
+
+/**
+ * `POST /api/sync/reconcile` and `/sync/reconcile` in a scope of their own, because their body is
+ * optional: a request without a body or with an empty JSON body reconciles every table, as `{}`.
+ */
+const reconcileRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (scope, { deps }) => {
+  const parseJson = scope.getDefaultJsonParser('error', 'error');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') {
+      done(null, {});
+      return;
+    }
+    parseJson(request, text, done);
+  });
+  scope.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
+
+  for (const path of ['/api/sync/reconcile', '/sync/reconcile']) {
+    scope.post(
+      path,
+      {
+        config: { auth: 'admin', category: 'write', databaseScoped: true },
+        schema: {
+          querystring: Type.Object(DatabaseQuery),
+          body: Type.Optional(Type.Object(
+            {
+              table: Type.Optional(TableName),
+              content: Type.Optional(Type.Boolean({ description: 'Also re-copy rows whose values differ, found by chunk checksums' })),
+            },
+            { additionalProperties: false },
+          )),
+        },
+      },
+      async (request) => {
+        const { table, content } = request.body ?? {};
+        if (table !== undefined) assertTableName(table);
+        const target = requireSyncTarget(request);
+        const run = deps.sync.startReconcileRun(target, { trigger: 'manual', table, content: content ?? false });
+        const audited = { databaseId: target.databaseId, type: 'reconcile', ...(table ? { table } : {}), trigger: 'manual' };
+        return auditSyncRun(deps.audit, requestAuditContext(request), audited, run.runId, run.completion);
+      },
+    );
+  }
 };

@@ -6,7 +6,7 @@ import type { SourceSnapshot, SourceTable } from '../../source/index.js';
 import { discoverTables } from '../discovery.js';
 import type { SyncTarget } from '../types.js';
 import { checksumTable } from './checksum.js';
-import { countRows, listReplicaTables, mainTableExists, readTableSyncInfo, type TableSyncInfo } from './replica-reads.js';
+import { countRows, listReplicaTables, mainTableExists, readTableSyncInfo, replicaColumns, type TableSyncInfo } from './replica-reads.js';
 import { countSourceRows } from './source-reads.js';
 import type { SourceTableEntry, TableValidation, ValidationMode, ValidationReport, ValidationSummary } from './types.js';
 
@@ -103,7 +103,7 @@ async function countBothSides(
 
   try {
     const count = await replica.withReader(async (reader) => ((await mainTableExists(reader, name)) ? countRows(reader, name) : null));
-    if (count === null) errors.push(`table missing in the replica; sync it with POST /api/sync/table/${name}`);
+    if (count === null) errors.push(`table missing in the replica; ${syncAdvice(name)}`);
     result.duckdbCount = count;
   } catch (error) {
     errors.push(`counting replica rows failed: ${errorMessage(error)}`);
@@ -123,6 +123,16 @@ async function addChecksum(
   }
   try {
     const plan = planTable(sourceTable);
+    // The checksum reads every source column from the replica, so a column added at the source and
+    // not yet synced would fail it with a database error instead of a mismatch.
+    const replicaNames = await replica.withReader((reader) => replicaColumns(reader, sourceTable.name));
+    const mismatch = describeColumnMismatch(plan.columns.map((column) => column.name), replicaNames);
+    if (mismatch !== null) {
+      result.checksumMatch = false;
+      result.match = false;
+      errors.push(`schema mismatch: ${mismatch}, so the checksum was skipped; ${syncAdvice(sourceTable.name)}`);
+      return;
+    }
     const checksum = await replica.withReader((reader) => checksumTable(snapshot, reader, sourceTable, plan));
     result.checksumMatch = checksum.mismatchedRanges.length === 0;
     result.mismatchedRanges = checksum.mismatchedRanges;
@@ -132,6 +142,22 @@ async function addChecksum(
   } catch (error) {
     errors.push(`checksum failed: ${errorMessage(error)}`);
   }
+}
+
+/** Names the columns only one side has, or returns null when both have the same columns. */
+function describeColumnMismatch(sourceNames: readonly string[], replicaNames: readonly string[]): string | null {
+  const missing = sourceNames.filter((name) => !replicaNames.includes(name));
+  const extra = replicaNames.filter((name) => !sourceNames.includes(name));
+  if (missing.length === 0 && extra.length === 0) return null;
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`source columns missing in the replica: ${missing.join(', ')}`);
+  if (extra.length > 0) parts.push(`replica columns no longer at the source: ${extra.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** Returns the advice to bring one table up to date, for both HTTP and CLI users. */
+function syncAdvice(table: string): string {
+  return `sync the table with "duckling sync --table ${table}" or POST /api/sync/table/${table}`;
 }
 
 function summarise(results: readonly TableValidation[]): ValidationSummary {
