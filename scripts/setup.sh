@@ -32,6 +32,10 @@ if [ "${DUCKLING_SETUP_SKIP_MARIADB:-0}" != 1 ]; then
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server)
   command -v mariadb >/dev/null 2>&1 || packages+=(mariadb-client)
 fi
+# The tests of shared rate limits, tickets and revocations start a private redis-server.
+if [ "${DUCKLING_SETUP_TESTS:-0}" = 1 ]; then
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing ${packages[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

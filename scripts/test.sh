@@ -3,6 +3,6 @@
 # private MariaDB that the runner starts and stops itself. Arguments select test files by substring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+DUCKLING_SETUP_TESTS=1 bash scripts/setup.sh
 npm run --silent typecheck
 npm test -- "$@"

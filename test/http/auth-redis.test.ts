@@ -1,53 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisRevocationList } from '../../src/auth/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { postJson, readJson, startDuckling, TEST_API_KEY, type RunningDuckling } from '../harness/duckling.js';
 import { testSource } from '../harness/mariadb.js';
+import { startPrivateRedis, type PrivateRedis } from '../harness/redis.js';
 import { login, send } from './auth-helpers.js';
-
-interface PrivateRedis {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-/** Starts a private redis-server on a free loopback port, without persistence. */
-async function startRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
 
 let redis: PrivateRedis;
 let first: RunningDuckling;
@@ -55,7 +15,7 @@ let second: RunningDuckling;
 let inspector: Redis;
 
 before(async () => {
-  redis = await startRedis();
+  redis = await startPrivateRedis();
   inspector = new Redis(redis.url);
   // The last test stops Redis; the inspector's reconnect errors are expected then.
   inspector.on('error', () => undefined);
@@ -125,7 +85,7 @@ describe('with Redis', () => {
 
 describe('RedisRevocationList', () => {
   test('prunes, then fails closed', async () => {
-    const local = await startRedis();
+    const local = await startPrivateRedis();
     const client = new Redis(local.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
     client.on('error', () => undefined);
     let nowMs = Date.now();

@@ -5,7 +5,7 @@ import { AuditLog } from '../../src/audit/index.js';
 import { ANONYMOUS, type Principal } from '../../src/auth/index.js';
 import { MemoryStore, RateLimiter, RedisStore } from '../../src/ratelimit/index.js';
 import { settingsFrom, silentLogger } from './helpers.js';
-import { sleep, startPrivateRedis, type PrivateRedis } from './redis-server.js';
+import { sleep, startPrivateRedis, type PrivateRedis } from '../harness/redis.js';
 
 const apiKey: Principal = { kind: 'apiKey', tier: 'apiKey', keyFingerprint: 'abcdef012345', key: 'current' };
 

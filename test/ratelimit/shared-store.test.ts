@@ -9,7 +9,7 @@ import { freePort } from '../../scripts/lib/private-mariadb.mjs';
 import { startCli } from '../cli/run-cli.js';
 import { readJson, startDuckling } from '../harness/duckling.js';
 import { testSource, type TestSource } from '../harness/mariadb.js';
-import { sleep, startPrivateRedis, type PrivateRedis } from './redis-server.js';
+import { sleep, startPrivateRedis, type PrivateRedis } from '../harness/redis.js';
 
 let source: TestSource;
 let redis: PrivateRedis;
