@@ -26,7 +26,9 @@ export interface S3Settings {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** URL of an S3-compatible store (MinIO, s3rver…); absent for AWS S3. */
   endpoint?: string;
+  /** Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>`. */
   forcePathStyle?: boolean;
   /** Key prefix of this database's objects, ending in `/`; default `<id>/`. */
   pathPrefix: string;

@@ -1,16 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Settings } from '../../registry/s3-settings.js';
 
 /** Bucket, endpoint and credentials of one database's S3 target, with the secret in clear as held in memory. */
-export interface S3Connection {
-  bucket: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** URL of an S3-compatible store (MinIO, s3rver…); absent for AWS S3. */
-  endpoint?: string;
-  /** Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>`. */
-  forcePathStyle?: boolean;
-}
+export type S3Connection = Pick<S3Settings, 'bucket' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'endpoint' | 'forcePathStyle'>;
 
 /**
  * Creates an S3 client for one connection. With a custom endpoint, checksums are computed and
