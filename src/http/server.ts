@@ -9,6 +9,7 @@ import { corsPlugin } from './plugins/cors.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { forwardedHeaderPlugin } from './plugins/forwarded-header.js';
+import { queryParametersPlugin } from './plugins/query-parameters.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audit.js';
@@ -87,6 +88,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   });
   await app.register(dbContextPlugin, { databases: deps.databases });
   await app.register(scopePlugin, { audit: deps.audit });
+  // Registered before the routes, because its onRoute hook sees only routes added after it.
+  await app.register(queryParametersPlugin);
 
   const sse = new SseHub((request, end) => deps.auth.watch.watch(request.principal, end));
   let closing = false;
