@@ -88,7 +88,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   });
   await app.register(dbContextPlugin, { databases: deps.databases });
   await app.register(scopePlugin, { audit: deps.audit });
-  // Registered before the routes, because its onRoute hook sees only routes added after it.
+  // Registered before the routes, because its onRoute hook applies only to routes added after it.
   await app.register(queryParametersPlugin);
 
   const sse = new SseHub((request, end) => deps.auth.watch.watch(request.principal, end));

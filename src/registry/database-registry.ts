@@ -30,7 +30,7 @@ export class RegistryError extends Error {
 export class DatabaseRegistry {
   /** Rewrites of the file run one at a time, each from the records the previous one left. */
   private writes: Promise<unknown> = Promise.resolve();
-  /** Called with the new record list after each successful rewrite of the file. */
+  /** Listeners that receive the new record list after each successful rewrite of the file. */
   private readonly writeListeners: Array<(records: readonly DatabaseRecord[]) => void> = [];
 
   private constructor(

@@ -379,6 +379,7 @@ function warning(id: FindingId, message: string, remedy: string): Finding {
   return { id, severity: 'warning', message, remedy };
 }
 
-function sortBySeverity(findings: Finding[]): Finding[] {
+/** Returns the findings with the fatal ones first, keeping the order within each severity. */
+export function sortBySeverity(findings: readonly Finding[]): Finding[] {
   return [...findings.filter((finding) => finding.severity === 'fatal'), ...findings.filter((finding) => finding.severity === 'warning')];
 }

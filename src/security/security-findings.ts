@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR, type AuditLog } from '../audit/index.js';
 import type { Logger } from '../logging/index.js';
-import { formatFatalLine, REGISTRY_FINDING_IDS, type Finding, type FindingId } from './findings.js';
+import { formatFatalLine, REGISTRY_FINDING_IDS, sortBySeverity, type Finding, type FindingId } from './findings.js';
 
 /** Counts of the current findings, as the admin `/health` and `/status` bodies show them. */
 export interface FindingCounts {
@@ -100,8 +100,4 @@ export class SecurityFindings {
       detail: { ids: findings.map((finding) => finding.id), warnings: findings.filter((finding) => finding.severity === 'warning').length },
     });
   }
-}
-
-function sortBySeverity(findings: Finding[]): Finding[] {
-  return [...findings.filter((finding) => finding.severity === 'fatal'), ...findings.filter((finding) => finding.severity === 'warning')];
 }
