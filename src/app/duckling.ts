@@ -16,7 +16,7 @@ import { TableService } from '../query/table-service.js';
 import { DatabaseRegistry } from '../registry/index.js';
 import { Recovery, SyncScheduler } from '../scheduler/index.js';
 import { readRecordedIdentity, SyncService } from '../sync/index.js';
-import { evaluateFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
+import { evaluateFindings, evaluateRegistryFindings, SecurityFindings, summarizeRegistry } from '../security/index.js';
 import { auditScheduledRuns, auditTableDrop } from './audited-sync.js';
 import { registryKeyRecords } from './database-key-records.js';
 import { S3BackupService } from '../backup/s3/s3-backup-service.js';
@@ -166,6 +166,8 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
       const registry = await DatabaseRegistry.load({ config, logger });
       // Throws FatalFindingsError before any replica or listener opens.
       security.reportStartup(evaluateFindings(config, summarizeRegistry(registry.list())));
+      // Databases added, changed or deleted through the API change the registry findings at once.
+      registry.onWritten((records) => security.replaceRegistryFindings(evaluateRegistryFindings(config, summarizeRegistry(records))));
       databases = await DatabaseManager.open({
         config,
         logger,

@@ -131,7 +131,8 @@ export class AuditLog {
     this.ring.push(event);
     if (this.ring.length > AUDIT_RING_SIZE) this.ring.shift();
 
-    const { id: _id, ...fields } = event;
+    // pino writes its own `time` on every line, so the event's copy is left out rather than repeated.
+    const { id: _id, time: _time, ...fields } = event;
     this.logger.info({ audit: true, ...fields }, `audit ${event.event}`);
   }
 

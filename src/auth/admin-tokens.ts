@@ -4,7 +4,11 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 /** `iss` and `aud` of every admin token. */
 export const TOKEN_ISSUER = 'duckling';
 export const TOKEN_AUDIENCE = 'duckling';
-/** Clock skew allowed on `exp` and `nbf`, in seconds. */
+/**
+ * Clock skew allowed on `exp` and `nbf` (and on the session cookie's expiry), in seconds. Instances
+ * that share `SESSION_SECRET` verify each other's tokens, so their clocks may differ a little. A token
+ * or cookie therefore still works for up to this long after its `expiresAt`.
+ */
 export const CLOCK_SKEW_SEC = 30;
 
 const ALGORITHM = 'HS256';

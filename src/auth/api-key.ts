@@ -1,13 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from './principal.js';
 
-/** Query parameters that would carry a credential in a URL, where proxies and logs keep it. */
-export const URL_CREDENTIAL_PARAMETERS = ['token', 'apiKey', 'api_key', 'key', 'password'] as const;
+/** Query parameters that would carry a credential in a URL, where proxies and logs keep it; matched ignoring case. */
+export const URL_CREDENTIAL_PARAMETERS = ['token', 'access_token', 'apiKey', 'api_key', 'key', 'password'] as const;
 
-/** Returns the credential parameters present in a parsed query string. */
+const URL_CREDENTIAL_NAMES = new Set<string>(URL_CREDENTIAL_PARAMETERS.map((name) => name.toLowerCase()));
+
+/**
+ * Returns the credential parameters present in a parsed query string, spelled as the client sent
+ * them. Names match ignoring case, so `?APIKEY=` and `?Token=` count too.
+ */
 export function findUrlCredentialParameters(query: unknown): string[] {
   if (typeof query !== 'object' || query === null) return [];
-  return URL_CREDENTIAL_PARAMETERS.filter((name) => Object.hasOwn(query, name));
+  return Object.keys(query).filter((name) => URL_CREDENTIAL_NAMES.has(name.toLowerCase()));
 }
 
 /**

@@ -10,6 +10,7 @@ import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { forwardedHeaderPlugin } from './plugins/forwarded-header.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { queryParametersPlugin } from './plugins/query-parameters.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audit.js';
@@ -98,6 +99,8 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
   await app.register(dbContextPlugin, { databases: deps.databases });
   await app.register(scopePlugin, { audit: deps.audit });
   await app.register(rateLimitPlugin, { limiter: deps.rateLimiter });
+  // Registered before the routes, because its onRoute hook applies only to routes added after it.
+  await app.register(queryParametersPlugin);
 
   const sse = new SseHub((request, end) => deps.auth.watch.watch(request.principal, end));
   let closing = false;

@@ -32,13 +32,13 @@ export const SECRET_FIELD_NAMES: ReadonlySet<string> = new Set([
 const SECRET_NAME_SUFFIX = /(password|secret|token|api_?key|secrets_?key)$/i;
 
 const CONNECTION_PASSWORD = /(mysql:\/\/[^:/@\s]*:)[^@\s]*@/gi;
-/** `name=value` credentials in query strings (with or without the `?`) and in free text. */
-const CREDENTIAL_PARAMETER = /((?:^|[?&\s])(?:token|apiKey|api_key|key|password|secret|ticket)=)[^&\s#]*/gi;
+/** `name=value` credentials in query strings (with or without the `?`) and in free text; names match ignoring case. */
+const CREDENTIAL_PARAMETER = /((?:^|[?&\s])(?:token|access_token|apiKey|api_key|key|password|secret|ticket)=)[^&\s#]*/gi;
 
 /** Objects nested deeper than this are replaced by a marker instead of being walked. */
 const MAX_DEPTH = 10;
 
-/** Masks connection-string passwords and `password=`, `token=`, `key=` or `ticket=` values inside free text. */
+/** Masks connection-string passwords and `password=`, `token=`, `access_token=`, `key=` or `ticket=` values inside free text. */
 export function redactText(text: string): string {
   return text.replace(CONNECTION_PASSWORD, `$1${REDACTED}@`).replace(CREDENTIAL_PARAMETER, `$1${REDACTED}`);
 }

@@ -32,6 +32,8 @@ export class RegistryError extends Error {
 export class DatabaseRegistry {
   /** Rewrites of the file run one at a time, each from the records the previous one left. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Listeners that receive the new record list after each successful rewrite of the file. */
+  private readonly writeListeners: Array<(records: readonly DatabaseRecord[]) => void> = [];
 
   private constructor(
     readonly filePath: string,
@@ -39,6 +41,7 @@ export class DatabaseRegistry {
     private readonly defaultReplicaFile: string,
     private records: readonly DatabaseRecord[],
     private readonly sealer: SecretSealer,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -81,14 +84,14 @@ export class DatabaseRegistry {
       logger.info({ file: filePath, values: resealCount }, 'secrets in clear or sealed under DUCKLING_SECRETS_KEY_PREVIOUS are sealed under DUCKLING_SECRETS_KEY at the next write');
     }
     warnIfSeedIgnored(records, config, filePath, logger);
-    return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), records, sealer);
+    return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), records, sealer, logger);
   }
 
   private static async seed(config: Config, filePath: string, logger: Logger, sealer: SecretSealer): Promise<DatabaseRegistry> {
     const connectionString = config.mysql.connectionString;
     if (!connectionString) {
       logger.info({ file: filePath }, 'no registry file and no MYSQL_CONNECTION_STRING; starting without databases');
-      return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), [], sealer);
+      return new DatabaseRegistry(filePath, config.dataPath, path.basename(config.duckdbPath), [], sealer, logger);
     }
 
     const now = new Date().toISOString();
@@ -100,7 +103,7 @@ export class DatabaseRegistry {
       createdAt: now,
       updatedAt: now,
     };
-    const registry = new DatabaseRegistry(filePath, config.dataPath, record.duckdbPath, [record], sealer);
+    const registry = new DatabaseRegistry(filePath, config.dataPath, record.duckdbPath, [record], sealer, logger);
     await registry.save();
     logger.info({ file: filePath, databaseId: record.id }, 'registry created from MYSQL_CONNECTION_STRING');
     return registry;
@@ -174,6 +177,14 @@ export class DatabaseRegistry {
   }
 
   /**
+   * Registers a listener that runs after every successful rewrite (add, replace, update, remove),
+   * so state derived from the records can follow them. A listener that throws does not undo the write.
+   */
+  onWritten(listener: (records: readonly DatabaseRecord[]) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  /**
    * Computes the next record list from the current one, validates it with the load-time rules and
    * writes it. A rejected list or a failed write leaves both the file and the list unchanged.
    */
@@ -184,9 +195,20 @@ export class DatabaseRegistry {
       if (problems.length > 0) throw new RegistryError(problems);
       await writeFileAtomic(this.filePath, serialize(sealRecordSecrets(next, this.sealer)));
       this.records = next;
+      this.notifyWritten();
     });
     this.writes = write.catch(() => undefined);
     return write;
+  }
+
+  private notifyWritten(): void {
+    for (const listener of this.writeListeners) {
+      try {
+        listener(this.records);
+      } catch (error) {
+        this.logger.error({ err: error }, 'registry write listener failed');
+      }
+    }
   }
 
   private async save(): Promise<void> {

@@ -3,6 +3,8 @@ export {
   MIN_SECRET_LENGTH,
   configInvalidFindings,
   evaluateFindings,
+  evaluateRegistryFindings,
+  REGISTRY_FINDING_IDS,
   formatFatalLine,
   forwardedHeaderIgnoredFinding,
   isLoopbackHost,

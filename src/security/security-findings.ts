@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR, type AuditLog } from '../audit/index.js';
 import type { Logger } from '../logging/index.js';
-import { formatFatalLine, type Finding, type FindingId } from './findings.js';
+import { formatFatalLine, REGISTRY_FINDING_IDS, sortBySeverity, type Finding, type FindingId } from './findings.js';
 
 /** Counts of the current findings, as the admin `/health` and `/status` bodies show them. */
 export interface FindingCounts {
@@ -22,8 +22,9 @@ export class FatalFindingsError extends Error {
 }
 
 /**
- * The findings of this process: those of the startup checks, plus run-time ones raised at most
- * once each. Each warning is logged once, and each report is one `security.findings` audit event.
+ * The findings of this process: those of the startup checks, the registry findings as of the last
+ * write of `databases.json`, and run-time ones raised at most once each. Each new or changed finding
+ * is logged once, and each report is one `security.findings` audit event.
  */
 export class SecurityFindings {
   private findings: Finding[] = [];
@@ -44,6 +45,25 @@ export class SecurityFindings {
     this.findings = [...findings];
     for (const finding of findings) this.log(finding);
     if (findings.length > 0) this.recordAudit(findings);
+  }
+
+  /**
+   * Replaces the registry findings (`source_plaintext`, `secrets_unsealed`, `secrets_unreadable`)
+   * with those computed after a registry write. A fatal one is listed and counted but stops nothing,
+   * because the server is already running. Logs and audits only findings that are new or whose
+   * message changed, and logs each one that cleared.
+   */
+  replaceRegistryFindings(current: readonly Finding[]): void {
+    const previous = this.findings.filter((finding) => REGISTRY_FINDING_IDS.has(finding.id));
+    const changed = current.filter((finding) => !previous.some((old) => old.id === finding.id && old.message === finding.message));
+    const cleared = previous.filter((old) => !current.some((finding) => finding.id === old.id));
+
+    const others = this.findings.filter((finding) => !REGISTRY_FINDING_IDS.has(finding.id));
+    this.findings = sortBySeverity([...others, ...current]);
+
+    for (const finding of changed) this.log(finding);
+    for (const finding of cleared) this.logger.info({ findingId: finding.id }, 'security finding cleared');
+    if (changed.length > 0) this.recordAudit(changed);
   }
 
   /** Adds a run-time finding unless one with its id exists; returns whether it was new. */

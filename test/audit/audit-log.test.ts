@@ -34,6 +34,23 @@ test('audit event is logged with audit flag', async () => {
   assert.equal(lines[0]!.requestId, 'r1');
 });
 
+test('audit line carries one time key', async () => {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      raw.push(String(chunk));
+      done();
+    },
+  });
+  const audit = new AuditLog(pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, destination));
+  audit.record(event());
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.equal(raw.length, 1);
+  assert.equal(raw[0]!.match(/"time":/g)?.length, 1, raw[0]);
+  assert.equal(typeof audit.list()[0]?.time, 'string');
+});
+
 test('audit list filters by type and time', () => {
   let nowMs = Date.parse('2026-01-01T00:00:00Z');
   const audit = new AuditLog(capture().logger, () => nowMs);

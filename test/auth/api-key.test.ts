@@ -62,6 +62,7 @@ describe('findUrlCredentialParameters', () => {
   test('finds every credential parameter', () => {
     assert.deepEqual(findUrlCredentialParameters({ db: 'x', token: 't', api_key: 'k' }), ['token', 'api_key']);
     assert.deepEqual(findUrlCredentialParameters({ db: 'x' }), []);
+    assert.deepEqual(findUrlCredentialParameters({ APIKEY: 'k', Token: 't', access_token: 'a' }), ['APIKEY', 'Token', 'access_token']);
     assert.deepEqual(findUrlCredentialParameters(undefined), []);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,9 @@ test('demo syncs Sakila and exits', async () => {
   try {
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Duckling demo synced; it stops now because of --no-serve\./);
+    const password = /^ADMIN_PASSWORD=(.+)$/m.exec(readFileSync(path.join(run.demoDir, '.env'), 'utf8'))?.[1];
+    assert.ok(password, 'ADMIN_PASSWORD missing from the demo env file');
+    assert.ok(run.output.includes(`Admin login admin / ${password} `), 'admin password not printed');
     // Sports is the category with the most films in Sakila (74), the first row of the sample query.
     assert.match(run.output, /Sports/);
     assert.ok(existsSync(path.join(run.demoDir, 'data', 'duckling.db')), 'replica file missing');

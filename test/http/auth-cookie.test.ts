@@ -95,9 +95,23 @@ describe('origin check', () => {
     assert.equal(body.code, 'DUCKLING_AUTH_ORIGIN_REJECTED');
     assert.match(body.message, /https:\/\/evil\.example\.net/);
     assert.match(body.message, /CORS_ORIGINS/);
+    assert.ok(body.message.includes(`this server's origin (${server.url}, as PUBLIC_URL is not set)`), body.message);
     const requestId = response.headers.get('x-request-id');
     const event = audit.events.find((record) => record.requestId === requestId && record.event === 'auth.rejected');
     assert.equal(event?.detail?.reason, 'origin_rejected');
+  });
+
+  test('rejection names PUBLIC_URL when set', async () => {
+    const publicServer = await startDuckling({ MYSQL_CONNECTION_STRING: '', PUBLIC_URL: PUBLIC_ORIGIN });
+    try {
+      const session = await login(publicServer);
+      const response = await send(publicServer, 'POST', '/api/automation/stop', { cookie: session.cookie, origin: 'https://evil.example.net' });
+      const body = await readJson(response);
+      assert.equal(response.status, 403);
+      assert.match(body.message, /is neither a PUBLIC_URL origin nor listed in CORS_ORIGINS/);
+    } finally {
+      await publicServer.stop();
+    }
   });
 
   test('wildcard entry does not count', async () => {

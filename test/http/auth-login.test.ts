@@ -261,8 +261,23 @@ describe('logout', () => {
   test('without credentials still answers', async () => {
     const response = await send(server, 'POST', '/api/logout');
     assert.equal(response.status, 200);
-    assert.match((await readJson(response)).message, /no valid token/);
+    assert.match((await readJson(response)).message, /^No active session was revoked, because no valid token/);
     assert.match(response.headers.get('set-cookie') ?? '', /Max-Age=0/);
+  });
+
+  test('second logout revokes nothing', async () => {
+    const { token } = await login(server);
+    await send(server, 'POST', '/api/logout', { authorization: `Bearer ${token}` });
+    const response = await send(server, 'POST', '/api/logout', { authorization: `Bearer ${token}` });
+    const body = await readJson(response);
+
+    assert.equal(response.status, 200);
+    assert.match(body.message, /^No active session was revoked, because the token or session cookie was already logged out/);
+    assert.match(body.message, /session cookie was cleared$/);
+    assert.match(response.headers.get('set-cookie') ?? '', /Max-Age=0/);
+    const event = auditOf(response, 'auth.logout');
+    assert.equal(event?.detail?.revoked, false);
+    assert.equal(event?.detail?.reason, 'already_revoked');
   });
 
   test('revocation survives restart', async () => {

@@ -68,7 +68,7 @@ describe('auth plugin', () => {
     assert.equal(typeof body.duckdbVersion, 'string');
   });
 
-  for (const parameter of ['token', 'apiKey', 'api_key', 'key', 'password']) {
+  for (const parameter of ['token', 'access_token', 'apiKey', 'api_key', 'key', 'password', 'APIKEY', 'apikey', 'Token', 'Access_Token']) {
     test(`credentials in URL: ${parameter}`, async () => {
       const response = await get(`/api/tables?${parameter}=${TEST_API_KEY}`, `Bearer ${TEST_API_KEY}`);
       const body = await readJson(response);

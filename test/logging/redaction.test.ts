@@ -18,6 +18,7 @@ function capture() {
 test('connection-string password is masked in text', () => {
   assert.equal(redactText('connect mysql://app:s3cr%40t@db:3306/shop failed'), 'connect mysql://app:***@db:3306/shop failed');
   assert.equal(redactText('/api/x?token=abc&db=1&apiKey=zzz'), '/api/x?token=***&db=1&apiKey=***');
+  assert.equal(redactText('/health?access_token=abc&APIKEY=zzz&Token=t'), '/health?access_token=***&APIKEY=***&Token=***');
 });
 
 test('secret fields never reach the log line', async () => {

@@ -211,7 +211,6 @@ describe('clean production configuration', () => {
       MYSQL_CONNECTION_STRING: '',
       NODE_ENV: 'production',
       DUCKLING_API_KEY_PREVIOUS: '',
-      MYSQL_PROTOCOL_PASSWORD: 'b7e1c9a3f5d20864e2a4c6b8d0f1a3c5',
       DUCKLING_SECRETS_KEY: '0123456789abcdef'.repeat(4),
       CORS_ORIGINS: LISTED_ORIGIN,
       TRUST_PROXY: '1',

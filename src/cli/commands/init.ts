@@ -36,7 +36,7 @@ export function initCommand(): Command {
       output.line(`Wrote ${result.envFile} (mode 0600).`);
       output.line(`Created the data directory ${result.dataPath}.`);
       output.line(`Admin user: ${result.adminUsername}`);
-      output.line(`Admin password (printed only now; admin login arrives in a later release): ${result.adminPassword}`);
+      output.line(`Admin password (printed only now; log in with POST /api/login): ${result.adminPassword}`);
       output.line('');
       output.line(`Next: set MYSQL_CONNECTION_STRING in ${result.envFile}, then run "duckling serve".`);
     });

@@ -30,10 +30,13 @@ export function originRejection(
     return 'a cookie-authenticated request must carry an Origin or Referer header naming this server; send the token in an Authorization header from non-browser clients';
   }
 
-  const trusted = new Set([...serverOrigins(request, allowed.publicOrigins), ...allowed.corsOrigins.filter((entry) => entry !== '*')]);
+  const ownOrigins = serverOrigins(request, allowed.publicOrigins);
+  const trusted = new Set([...ownOrigins, ...allowed.corsOrigins.filter((entry) => entry !== '*')]);
   if (trusted.has(presented)) return null;
   const source = origin !== null ? 'Origin' : 'Referer';
-  return `${source} ${presented} is neither a server origin (PUBLIC_URL) nor listed in CORS_ORIGINS; add it to CORS_ORIGINS if that page should use the session cookie`;
+  // Without PUBLIC_URL the server origin is the request's own scheme and host, so name that instead.
+  const serverOrigin = allowed.publicOrigins.length > 0 ? 'a PUBLIC_URL origin' : `this server's origin (${ownOrigins.join(', ')}, as PUBLIC_URL is not set)`;
+  return `${source} ${presented} is neither ${serverOrigin} nor listed in CORS_ORIGINS; add it to CORS_ORIGINS if that page should use the session cookie`;
 }
 
 function headerText(value: string | string[] | undefined): string | null {

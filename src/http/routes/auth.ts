@@ -83,7 +83,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }
   app.post('/logout', { config: { auth: 'public', category: 'read' } }, async (request, reply) => {
     const header = readAuthorizationCredential(request.headers.authorization);
     const session = await auth.authenticator.sessionToRevoke({ token: header, cookie: readSessionCookie(request) });
-    if (session) await auth.revocations.revoke(session.jti, session.expiresAtSec);
+    // A second logout with the same token finds it revoked already, so there is nothing left to end.
+    const alreadyRevoked = session !== null && (await auth.revocations.isRevoked(session.jti));
+    const revoked = session !== null && !alreadyRevoked;
+    if (revoked) await auth.revocations.revoke(session.jti, session.expiresAtSec);
     clearSessionCookies(reply, publicOrigins);
 
     audit.record({
@@ -92,10 +95,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }
       target: session?.username ?? null,
       outcome: 'success',
       requestId: request.id,
-      detail: { revoked: session !== null },
+      detail: { revoked, ...(alreadyRevoked ? { reason: 'already_revoked' } : {}) },
     });
-    const message = session ? 'Logged out; the token and session cookie no longer work' : 'Logged out; no valid token or session cookie was presented';
-    return { success: true, message };
+    return { success: true, message: logoutMessage(session !== null, alreadyRevoked) };
   });
 
   app.get('/check-auth', { config: { auth: 'public', category: 'read' }, schema: { querystring: Type.Object({}) } }, async (request) => {
@@ -117,6 +119,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }
     };
   });
 };
+
+function logoutMessage(presented: boolean, alreadyRevoked: boolean): string {
+  if (alreadyRevoked) return 'No active session was revoked, because the token or session cookie was already logged out; the session cookie was cleared';
+  if (presented) return 'Logged out; the token and session cookie no longer work';
+  return 'No active session was revoked, because no valid token or session cookie was presented; the session cookie was cleared';
+}
 
 function adminActor(request: FastifyRequest, username: string, authMethod: 'jwt' | 'session' = 'jwt'): AuditActor {
   return { ...auditActor(request), principal: username, authMethod, tier: 'jwt' };
