@@ -148,7 +148,7 @@ export interface AutomationPort {
 export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 'test'>;
 
 /** S3 backups and restores behind `/api/backups/s3*`. */
-export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress'>;
+export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress' | 'describeAutomation'>;
 /** What the backup routes call on the backup service. */
 export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
 

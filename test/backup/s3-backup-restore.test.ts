@@ -362,6 +362,15 @@ describe('S3 key rotation and listing', () => {
     assert.ok(await bucket.head(response.body.backup.s3Key));
   });
 
+  test('automation status shows uploads', async () => {
+    const response = await send('GET', '/api/automation/status');
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const s3Backup = response.body.status.s3Backup;
+    assert.equal(s3Backup.enabled, true);
+    assert.equal(s3Backup.retentionDays, null);
+    assert.ok(Date.parse(s3Backup.lastUploadAt) > Date.now() - 10 * 60_000, JSON.stringify(s3Backup));
+  });
+
   test('no secret in responses or logs', () => {
     for (const secret of [SECRET_ACCESS_KEY, KEY_ONE, KEY_TWO, OTHER_DB_KEY]) {
       assert.equal(seenText.some((text) => text.includes(secret)), false, 'a response contains a secret');

@@ -58,6 +58,8 @@ export class S3BackupService implements BackupListingSource {
   private readonly now: () => Date;
   /** The running transfer of each database; the backup guard allows one at a time. */
   private readonly transfers = new Map<string, S3TransferProgress>();
+  /** ISO-8601 end of each database's last successful upload since this process started. */
+  private readonly lastUploadAt = new Map<string, string>();
 
   constructor(private readonly deps: S3BackupServiceDeps) {
     this.logger = deps.logger.child({ subsystem: 's3-backup' });
@@ -91,6 +93,21 @@ export class S3BackupService implements BackupListingSource {
         throw error;
       }
     });
+  }
+
+  /**
+   * Returns the `s3Backup` block of the automation status: whether uploads follow local backups,
+   * the S3 retention, and the last upload.
+   * NOTE: `lastUploadAt` covers uploads of this process only, so it is null after a restart until
+   * the next upload; `GET /api/backups` lists the uploads themselves.
+   */
+  describeAutomation(databaseId: string): { enabled: boolean; retentionDays: number | null; lastUploadAt: string | null } {
+    const settings = this.deps.settings.find(databaseId);
+    return {
+      enabled: settings?.enabled ?? false,
+      retentionDays: settings?.s3BackupRetentionDays ?? null,
+      lastUploadAt: this.lastUploadAt.get(databaseId) ?? null,
+    };
   }
 
   /** Returns the running upload or download of a database, or null. */
@@ -164,6 +181,7 @@ export class S3BackupService implements BackupListingSource {
         { databaseId, backup: name, objectKey: uploaded.key, size: uploaded.size, encryption: settings.encryption, durationMs: Date.now() - startedAtMs },
         'backup uploaded to s3',
       );
+      this.lastUploadAt.set(databaseId, this.now().toISOString());
       await applyS3Retention({ store, settings, databaseId, now: this.now(), logger: this.logger }).catch((error: unknown) =>
         this.logger.error({ err: error, databaseId }, 's3 retention failed'),
       );

@@ -32,6 +32,7 @@ export const automationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
             retentionDays: deps.config.backup.retentionDays,
             lastBackupAt: await deps.backups.lastBackupAt(handle.id),
           },
+          s3Backup: deps.s3Backups.describeAutomation(handle.id),
           autoRestart: deps.automation.describeRecovery(handle.id),
         },
       };
