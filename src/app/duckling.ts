@@ -137,6 +137,7 @@ export function createDuckling(config: Config, options: DucklingOptions): Duckli
     databases: directory,
     logger,
     syncActivity: syncService,
+    backupActivity: (databaseId) => backups.guard.current(databaseId),
     intervalMs: config.health.checksEnabled ? (options.healthCheckIntervalMs ?? config.health.checkIntervalMs) : 0,
     afterCheck: (databaseId) => recovery.evaluate(databaseId),
   });

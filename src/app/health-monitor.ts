@@ -19,6 +19,8 @@ export interface HealthMonitorOptions {
     /** The identity difference that halted the database's syncs, or null when they are not halted. */
     sourceHalt?(databaseId: string): string | null;
   };
+  /** The backup or restore running on a database, or null; a database busy with one is not checked either. */
+  backupActivity?: (databaseId: string) => string | null;
   /** Period of the background checks in ms (`HEALTH_CHECK_INTERVAL`); 0 checks on demand only. */
   intervalMs: number;
   /** Called for each database checked by a background round, after its check; recovery hooks in here. */
@@ -135,9 +137,10 @@ export class HealthMonitor implements HealthPort {
     return health;
   }
 
-  // TODO(health): also stand down during a backup or restore of the database — needs those services' state per database.
+  /** True while the database syncs, backs up or restores: a check then would only measure that work. */
   private isSyncing(databaseId: string): boolean {
-    return this.options.syncActivity.progress(databaseId).inProgress;
+    if (this.options.syncActivity.progress(databaseId).inProgress) return true;
+    return (this.options.backupActivity?.(databaseId) ?? null) !== null;
   }
 
   private async checkReplica(handle: DatabaseHandle): Promise<'up' | 'down'> {

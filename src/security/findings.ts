@@ -330,8 +330,7 @@ export function evaluateRegistryFindings(config: Config, registry: RegistrySumma
     ));
   }
 
-  // TODO(registry): sealing under DUCKLING_SECRETS_KEY is not built yet, so setting the key clears this
-  // finding while databases.json still contains clear values — seal values in the registry on write.
+  // With the key set, clear values are sealed at the registry's next write, or at once by `duckling rekey`.
   if (registry.holdsSecrets && text(config, 'DUCKLING_SECRETS_KEY') === '') {
     findings.push(warning(
       'secrets_unsealed',

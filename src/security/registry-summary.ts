@@ -23,8 +23,8 @@ export function summarizeRegistry(records: readonly DatabaseRecord[]): RegistryS
     }
     holdsSecrets ||= holdsS3Secret(record.s3);
   }
-  // TODO(registry): sealed values (`enc:v1:`) are not opened yet, so none is reported unreadable —
-  // report the fields that neither secrets key opens once the registry seals them.
+  // The registry opens sealed values when it loads and fails loading (`secrets_unreadable`) on one
+  // that neither secrets key opens, so the records summarised here never hold an unreadable value.
   return { sources, holdsSecrets, unreadableSecrets: [] };
 }
 

@@ -223,6 +223,22 @@ describe('health monitor', () => {
     }
   });
 
+  test('stands down during a backup', async () => {
+    const checked: string[] = [];
+    let operation: string | null = 'backup';
+    const monitor = new HealthMonitor({
+      databases, logger: silentLogger(), syncActivity: service, intervalMs: 0,
+      backupActivity: () => operation,
+      afterCheck: async (databaseId) => void checked.push(databaseId),
+    });
+    await monitor.runRound();
+    assert.deepEqual(checked, [], 'no check while the database backs up');
+
+    operation = null;
+    await monitor.runRound();
+    assert.deepEqual(checked, ['default']);
+  });
+
   test('background rounds call follow-ups', async () => {
     let rounds = 0;
     const monitor = new HealthMonitor({
