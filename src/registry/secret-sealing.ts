@@ -25,7 +25,7 @@ export class SecretsKeyInvalidError extends Error {
 export class SecretsUnreadableError extends Error {
   readonly finding = SECRETS_UNREADABLE;
 
-  /** `noKeySet` is true when neither key variable is set, which the message then says plainly. */
+  /** `noKeySet` is true when neither key variable is set, and the message then names that cause. */
   constructor(readonly field: string, noKeySet = false) {
     super(
       noKeySet

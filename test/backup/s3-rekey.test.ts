@@ -68,7 +68,7 @@ test('rekey with wrong key fails', async () => {
 });
 
 test('rekey rejects locked replica', async () => {
-  // This process holds the replica open for writing, as a running server does.
+  // This process keeps the replica open for writing, as a running server does.
   const instance = await DuckDBInstance.create(path.join(dataPath, 'shop.db'));
   try {
     const run = await rekey({ DUCKLING_SECRETS_KEY: OLD_KEY });

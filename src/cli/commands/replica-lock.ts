@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /**
- * Returns the first replica file that another process holds open, such as a running
+ * Returns the first replica file that another process has open, such as a running
  * `duckling serve`, or null. Each existing file is opened read-only for a moment: DuckDB locks a
  * file that a process opened for writing, so the open fails with "Could not set lock on file"
  * (DuckDB 1.5). Missing files are skipped, because opening one would create it. Other open
