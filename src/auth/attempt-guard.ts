@@ -7,12 +7,13 @@ import type { FastifyRequest } from 'fastify';
  * `onInvalidCredential`. Both throw the 429 `DUCKLING_RATE_LIMITED` error once the budget is empty.
  */
 export interface AuthAttemptGuard {
-  beforePasswordAttempt(request: FastifyRequest): Promise<void>;
+  /** Returns the rate-limit headers of the admitted attempt, which the response should carry; empty without rate limiting. */
+  beforePasswordAttempt(request: FastifyRequest): Promise<Record<string, string>>;
   onInvalidCredential(request: FastifyRequest): Promise<void>;
 }
 
 /** Guard of a server without rate limiting: every attempt is admitted. */
 export const UNLIMITED_ATTEMPTS: AuthAttemptGuard = Object.freeze({
-  beforePasswordAttempt: async () => undefined,
+  beforePasswordAttempt: async () => ({}),
   onInvalidCredential: async () => undefined,
 });

@@ -24,6 +24,12 @@ export interface LocalBackupLocation {
  * `manifest.json`. The manifest is written last, so a directory without one is incomplete.
  */
 export class LocalBackupStore {
+  /**
+   * Backups whose unreadable manifest was already logged, so that each listing does not log it
+   * again. A name leaves the set once its manifest reads again or the backup is removed.
+   */
+  private readonly unreadableManifests = new Set<string>();
+
   constructor(
     readonly root: string,
     private readonly logger: Logger,
@@ -45,6 +51,7 @@ export class LocalBackupStore {
   /** Removes a backup directory and everything in it. */
   async remove(location: LocalBackupLocation): Promise<void> {
     await rm(location.directory, { recursive: true, force: true });
+    this.unreadableManifests.delete(location.name);
   }
 
   /**
@@ -152,8 +159,12 @@ export class LocalBackupStore {
       const manifest = await this.readManifest(location);
       entry.manifest = manifest;
       entry.status = image !== null && image.size === manifest.object.size && manifest.databaseId === location.databaseId ? 'complete' : 'invalid';
+      this.unreadableManifests.delete(location.name);
     } catch (error) {
-      this.logger.warn({ err: error, backup: location.name }, 'backup manifest cannot be read');
+      if (!this.unreadableManifests.has(location.name)) {
+        this.unreadableManifests.add(location.name);
+        this.logger.warn({ err: error, databaseId: location.databaseId, backup: location.name }, 'backup manifest cannot be read');
+      }
       entry.status = 'invalid';
     }
     return entry;

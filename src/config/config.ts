@@ -157,6 +157,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   return buildConfig(values, cwd, unknownVariables);
 }
 
+/**
+ * Returns why a REDIS_URL is unusable, or null. ioredis reads other schemes as a Unix socket path,
+ * so a typo such as http:// would leave every instance counting alone. The message shows the
+ * scheme only, because the URL can contain a password.
+ */
+function checkRedisUrl(url: string | null): string | null {
+  if (url === null) return null;
+  const advice = 'give a redis:// or rediss:// URL such as redis://127.0.0.1:6379, or leave it empty to keep limits in memory';
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return `REDIS_URL is invalid: it is not a URL; ${advice}`;
+  }
+  if (protocol === 'redis:' || protocol === 'rediss:') return null;
+  return `REDIS_URL is invalid: the scheme ${JSON.stringify(protocol)} is not supported; ${advice}`;
+}
+
 function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVariables: string[]): Config {
   const get = <T extends ParsedValue>(name: string): T => values[name] as T;
   const optional = (name: string): string | null => get<string | null>(name) ?? null;
@@ -186,6 +204,8 @@ function buildConfig(values: Record<string, ParsedValue>, cwd: string, unknownVa
       publicOrigins.push(origin);
     }
   }
+  const redisProblem = checkRedisUrl(optional('REDIS_URL'));
+  if (redisProblem !== null) problems.push({ variable: 'REDIS_URL', message: redisProblem });
   if (durationToSeconds(get<string>('JWT_EXPIRES_IN')) === 0) {
     problems.push({
       variable: 'JWT_EXPIRES_IN',

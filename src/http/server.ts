@@ -9,6 +9,7 @@ import { corsPlugin } from './plugins/cors.js';
 import { dbContextPlugin } from './plugins/db-context.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { forwardedHeaderPlugin } from './plugins/forwarded-header.js';
+import { jsonBodyPlugin } from './plugins/json-body.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { queryParametersPlugin } from './plugins/query-parameters.js';
 import { generateRequestId, requestContextPlugin } from './plugins/request-context.js';
@@ -83,6 +84,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
       }),
   });
   await app.register(requestContextPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(securityHeadersPlugin, { publicOrigins: deps.config.network.publicOrigins });
   // Registered before auth, because browsers send preflights without credentials.
   if (deps.config.raw.ENABLE_CORS !== false) {

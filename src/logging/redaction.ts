@@ -1,6 +1,6 @@
 /**
  * Redaction shared by the logs, the log ring, audit events and Sentry events: secret fields and
- * headers become `***`, and connection-string passwords and credential query parameters are
+ * headers become `***`, and URL passwords and credential query parameters are
  * masked inside any text.
  */
 import pino from 'pino';
@@ -31,14 +31,15 @@ export const SECRET_FIELD_NAMES: ReadonlySet<string> = new Set([
 /** Name endings that mark a secret too: `adminPassword`, `SESSION_SECRET`, `accessToken`, `DUCKLING_API_KEY`. */
 const SECRET_NAME_SUFFIX = /(password|secret|token|api_?key|secrets_?key)$/i;
 
-const CONNECTION_PASSWORD = /(mysql:\/\/[^:/@\s]*:)[^@\s]*@/gi;
+/** The password of `scheme://user:password@host` in any URL: mysql://, http://, redis:// and others. */
+const CONNECTION_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi;
 /** `name=value` credentials in query strings (with or without the `?`) and in free text; names match ignoring case. */
 const CREDENTIAL_PARAMETER = /((?:^|[?&\s])(?:token|access_token|apiKey|api_key|key|password|secret|ticket)=)[^&\s#]*/gi;
 
 /** Objects nested deeper than this are replaced by a marker instead of being walked. */
 const MAX_DEPTH = 10;
 
-/** Masks connection-string passwords and `password=`, `token=`, `access_token=`, `key=` or `ticket=` values inside free text. */
+/** Masks URL passwords (`scheme://user:***@host`) and `password=`, `token=`, `access_token=`, `key=` or `ticket=` values inside free text. */
 export function redactText(text: string): string {
   return text.replace(CONNECTION_PASSWORD, `$1${REDACTED}@`).replace(CREDENTIAL_PARAMETER, `$1${REDACTED}`);
 }

@@ -1,6 +1,6 @@
 import { ANONYMOUS, UNLIMITED_ATTEMPTS, type AuthAttemptGuard } from '../auth/index.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { rateLimitedError } from './response-fields.js';
+import { rateHeaders, rateLimitedError } from './response-fields.js';
 
 /** Parts of a request that the guard reads, which a Fastify request has. */
 interface AttemptRequest {
@@ -19,17 +19,21 @@ interface AttemptRequest {
 export function createAuthAttemptGuard(limiter: RateLimiter, now: () => number = Date.now): AuthAttemptGuard {
   if (!limiter.enabled) return UNLIMITED_ATTEMPTS;
 
-  const charge = async (request: AttemptRequest, target: string): Promise<void> => {
+  const charge = async (request: AttemptRequest, target: string): Promise<Record<string, string>> => {
     const admission = await limiter.admit(
       { principal: ANONYMOUS, clientIp: request.ip, databaseId: null },
       limiter.costs.base('auth'),
       { requestId: request.id, target },
     );
-    if (!admission.admitted && admission.rate) throw rateLimitedError(admission.rate, now());
+    if (!admission.rate) return {};
+    if (!admission.admitted) throw rateLimitedError(admission.rate, now());
+    return rateHeaders(admission.rate, now());
   };
 
   return {
     beforePasswordAttempt: (request: AttemptRequest) => charge(request, 'password attempt'),
-    onInvalidCredential: (request: AttemptRequest) => charge(request, 'invalid credential'),
+    onInvalidCredential: async (request: AttemptRequest) => {
+      await charge(request, 'invalid credential');
+    },
   };
 }

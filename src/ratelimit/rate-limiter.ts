@@ -55,7 +55,10 @@ export interface Admission {
   admitted: boolean;
   /** Limit that rejected the request, or would have in shadow mode; null when both passed. */
   exceeded: 'rate' | 'concurrency' | null;
-  /** Null while rate limiting is disabled. */
+  /**
+   * Null while rate limiting is disabled. On a concurrency rejection it is the bucket read with
+   * cost 0, so the 429 can carry the rate headers without charging; null if that read failed.
+   */
   rate: RateDecision | null;
   /** Null unless the charge is a `query` by a tier with an in-flight cap. */
   concurrency: ConcurrencyDecision | null;
@@ -148,7 +151,8 @@ export class RateLimiter {
     const slot = await this.acquireSlot(key, charge.category);
     if (slot && !slot.decision.admitted) {
       this.recordDecision(subject, key, 'concurrency', context);
-      return { admitted: false, exceeded: 'concurrency', rate: null, concurrency: slot.decision, release: () => undefined };
+      const rate = await this.readBucket(key, charge.category);
+      return { admitted: false, exceeded: 'concurrency', rate, concurrency: slot.decision, release: () => undefined };
     }
 
     const release = slot?.release ?? (() => undefined);
@@ -201,6 +205,18 @@ export class RateLimiter {
   async close(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     await this.store.close();
+  }
+
+  /**
+   * Reads a bucket without charging it (a cost of 0 adds nothing). A store failure returns null,
+   * because the result only fills response headers of a request that is already rejected.
+   */
+  private async readBucket(key: RateLimitKey, category: RateLimitCategory): Promise<RateDecision | null> {
+    try {
+      return await this.consume(key, { category, cost: 0 });
+    } catch {
+      return null;
+    }
   }
 
   private async consume(key: RateLimitKey, charge: RateCharge): Promise<RateDecision> {

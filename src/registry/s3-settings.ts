@@ -68,7 +68,10 @@ export function validateS3Settings(value: unknown, where: string): string[] {
   }
   if (typeof value.accessKeyId !== 'string' || value.accessKeyId.trim() === '') problem('accessKeyId', 'is missing; give the access key id of the bucket\'s credentials');
   if (typeof value.secretAccessKey !== 'string' || value.secretAccessKey === '') problem('secretAccessKey', 'is missing; give the secret access key on the first save');
-  if (value.endpoint !== undefined && !isHttpUrl(value.endpoint)) {
+  if (value.endpoint !== undefined && hasUrlCredentials(value.endpoint)) {
+    // The URL is left out of this message because it contains a password.
+    problem('endpoint', 'must not contain a user name or password; put the credentials in accessKeyId and secretAccessKey');
+  } else if (value.endpoint !== undefined && !isHttpUrl(value.endpoint)) {
     problem('endpoint', `${JSON.stringify(value.endpoint)} is invalid; give the http:// or https:// URL of the S3-compatible store, or leave it out for AWS S3`);
   }
   if (value.forcePathStyle !== undefined && typeof value.forcePathStyle !== 'boolean') problem('forcePathStyle', `must be true or false, found ${JSON.stringify(value.forcePathStyle)}`);
@@ -171,6 +174,18 @@ function normalizeEndpoint(endpoint: string): string {
   } catch {
     return endpoint.toLowerCase();
   }
+}
+
+/** True when `value` parses as a URL with a user name or password, or has `user:password@` before its host. */
+function hasUrlCredentials(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '') return true;
+  } catch {
+    // An unparsable URL can still carry a password, so the text is checked below.
+  }
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
 }
 
 function isHttpUrl(value: unknown): boolean {

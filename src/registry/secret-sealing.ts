@@ -25,9 +25,12 @@ export class SecretsKeyInvalidError extends Error {
 export class SecretsUnreadableError extends Error {
   readonly finding = SECRETS_UNREADABLE;
 
-  constructor(readonly field: string) {
+  /** `noKeySet` is true when neither key variable is set, and the message then names that cause. */
+  constructor(readonly field: string, noKeySet = false) {
     super(
-      `${SECRETS_UNREADABLE}: sealed value ${field} in databases.json opens with neither DUCKLING_SECRETS_KEY nor DUCKLING_SECRETS_KEY_PREVIOUS; set the key it was sealed with (as DUCKLING_SECRETS_KEY or DUCKLING_SECRETS_KEY_PREVIOUS), or replace the value with the clear secret`,
+      noKeySet
+        ? `${SECRETS_UNREADABLE}: sealed value ${field} in databases.json cannot be opened because DUCKLING_SECRETS_KEY is not set; set it to the key the value was sealed with, or replace the value with the clear secret`
+        : `${SECRETS_UNREADABLE}: sealed value ${field} in databases.json opens with neither DUCKLING_SECRETS_KEY nor DUCKLING_SECRETS_KEY_PREVIOUS; set the key it was sealed with (as DUCKLING_SECRETS_KEY or DUCKLING_SECRETS_KEY_PREVIOUS), or replace the value with the clear secret`,
     );
     this.name = 'SecretsUnreadableError';
   }
@@ -91,7 +94,7 @@ export class SecretSealer {
     const fromPrevious = this.previous ? tryOpen(sealed, this.previous, associatedData) : null;
     if (fromPrevious !== null) return { clear: fromPrevious, needsReseal: true };
 
-    throw new SecretsUnreadableError(associatedData);
+    throw new SecretsUnreadableError(associatedData, this.current === null && this.previous === null);
   }
 }
 

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { runCli } from '../cli/run-cli.js';
 
 const OLD_KEY = randomBytes(32).toString('hex');
@@ -64,4 +65,21 @@ test('rekey with wrong key fails', async () => {
   assert.equal(run.code, 1, run.stderr + run.stdout);
   assert.match(run.stderr, /secrets_unreadable: sealed value shop\/mysqlConnectionString/);
   assert.doesNotMatch(run.stderr + run.stdout, /Rekey-Secret-55/);
+});
+
+test('rekey rejects locked replica', async () => {
+  // This process keeps the replica open for writing, as a running server does.
+  const instance = await DuckDBInstance.create(path.join(dataPath, 'shop.db'));
+  try {
+    const run = await rekey({ DUCKLING_SECRETS_KEY: OLD_KEY });
+    assert.equal(run.code, 1, run.stderr + run.stdout);
+    assert.match(run.stderr, /shop\.db is locked by another process, probably a running "duckling serve"/);
+    assert.match(run.stderr, /stop the server and run rekey again/);
+    assert.equal(await storedConnection(), CONNECTION);
+  } finally {
+    instance.closeSync();
+  }
+
+  const afterStop = await rekey({ DUCKLING_SECRETS_KEY: OLD_KEY });
+  assert.equal(afterStop.code, 0, afterStop.stderr + afterStop.stdout);
 });

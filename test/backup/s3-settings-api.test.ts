@@ -103,6 +103,15 @@ describe('S3 settings API', () => {
     assert.doesNotMatch(response.body.message, /abcdef0123/);
   });
 
+  test('endpoint credentials rejected without echo', async () => {
+    const endpoint = s3.endpoint.replace('://', '://user:Pw0Secret@');
+    const response = await send('PUT', '/api/databases/default/s3', settings({ secretAccessKey: SECRET_ACCESS_KEY, endpoint }));
+    assert.equal(response.status, 400);
+    assert.match(response.body.message, /s3\.endpoint must not contain a user name or password; put the credentials in accessKeyId and secretAccessKey/);
+    assert.doesNotMatch(JSON.stringify(response.body), /Pw0Secret/);
+    assert.ok(!logLines.join('').includes('Pw0Secret'), 'endpoint password reached the log');
+  });
+
   test('sse-kms needs key id', async () => {
     const response = await send('PUT', '/api/databases/default/s3', settings({ secretAccessKey: SECRET_ACCESS_KEY, encryption: 'sse-kms' }));
     assert.equal(response.status, 400);
@@ -157,6 +166,24 @@ describe('S3 settings API', () => {
     const stored = await storedS3('default');
     assert.equal(stored.encryptionKey, SECOND_KEY);
     assert.equal(stored.text.includes(FIRST_KEY), false, 'keyring key sealed at rest');
+  });
+
+  test('null key retires current key', async () => {
+    const response = await send('PUT', '/api/databases/default/s3', settings({ encryption: 'none', encryptionKey: null }));
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const fingerprints = response.body.s3.keyring.map((entry: { fingerprint: string }) => entry.fingerprint);
+    assert.ok(fingerprints.includes(keyFingerprintHex(Buffer.from(SECOND_KEY, 'hex'))), 'second key moved to the keyring');
+    assert.ok(fingerprints.includes(keyFingerprintHex(Buffer.from(FIRST_KEY, 'hex'))), 'first key stays in the keyring');
+
+    const stored = await storedS3('default');
+    assert.equal(stored.encryptionKey, undefined);
+  });
+
+  test('unknown encryption mode listed', async () => {
+    const response = await send('PUT', '/api/databases/default/s3', settings({ encryption: 'aes' }));
+    assert.equal(response.status, 400);
+    assert.equal(response.body.message.match(/body\.encryption/g)?.length, 1, response.body.message);
+    assert.match(response.body.message, /body\.encryption must be one of: none, sse-s3, sse-kms, client-aes256/);
   });
 
   test('overlapping prefix rejected', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../../src/backup/index.js';
 import { DucklingError } from '../../src/errors/index.js';
 import { requireReplica } from '../../src/http/plugins/db-context.js';
-import { silentLogger } from '../../src/logging/index.js';
+import { createLogger, silentLogger } from '../../src/logging/index.js';
 import { LoadGate } from '../../src/replica/index.js';
 import type { SyncProgress } from '../../src/sync/types.js';
 
@@ -149,6 +149,26 @@ describe('retention', () => {
     const removed = await new LocalBackupStore(root, silentLogger()).applyRetention('shop', 7, now);
     assert.deepEqual(removed, [older]);
     assert.deepEqual(await readdir(root), [newest]);
+  });
+});
+
+describe('LocalBackupStore listing', () => {
+  test('unreadable manifest logged once', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'duckling-manifest-'));
+    const name = backupName('shop', new Date('2026-06-30T12:00:00.000Z'));
+    await mkdir(path.join(root, name));
+    await writeFile(path.join(root, name, 'manifest.json'), '{"format":"nope"}');
+
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', version: 'test', destination: { write: (line: string) => void warnings.push(line) } });
+    const store = new LocalBackupStore(root, logger);
+    for (let listing = 0; listing < 3; listing += 1) {
+      const entries = await store.list('shop');
+      assert.equal(entries[0]?.status, 'invalid');
+    }
+    const manifestWarnings = warnings.filter((line) => line.includes('backup manifest cannot be read'));
+    assert.equal(manifestWarnings.length, 1);
+    assert.match(manifestWarnings[0]!, new RegExp(`"backup":"${name}"`));
   });
 });
 

@@ -52,6 +52,20 @@ test('DUCKDB_PATH outside DATA_PATH is rejected', () => {
   assert.match(error.message, /DUCKDB_PATH="\/elsewhere\/x.db" is invalid: the replica file must lie directly in DATA_PATH/);
 });
 
+test('REDIS_URL needs redis scheme', () => {
+  const error = captureConfigError(() => loadConfig({ REDIS_URL: 'http://user:r3d1sPw@127.0.0.1:6391' }, { cwd: emptyDir() }));
+  assert.deepEqual(error.problems.map((problem) => problem.variable), ['REDIS_URL']);
+  assert.match(error.message, /REDIS_URL is invalid: the scheme "http:" is not supported; give a redis:\/\/ or rediss:\/\/ URL/);
+  assert.doesNotMatch(error.message, /r3d1sPw/);
+
+  const notUrl = captureConfigError(() => loadConfig({ REDIS_URL: '127.0.0.1:6379' }, { cwd: emptyDir() }));
+  assert.match(notUrl.message, /REDIS_URL is invalid/);
+
+  for (const url of ['redis://127.0.0.1:6391', 'rediss://cache.internal:6380/2']) {
+    assert.equal(loadConfig({ REDIS_URL: url }, { cwd: emptyDir() }).redis.url, url);
+  }
+});
+
 test('.env is read and the environment wins', () => {
   const cwd = emptyDir();
   writeFileSync(path.join(cwd, '.env'), 'PORT=4100\nHOST=127.0.0.1\n');

@@ -37,6 +37,7 @@ export function countingGuard(): AuthAttemptGuard & { passwordAttempts: number; 
     invalidCredentials: 0,
     async beforePasswordAttempt() {
       this.passwordAttempts++;
+      return {};
     },
     async onInvalidCredential() {
       this.invalidCredentials++;

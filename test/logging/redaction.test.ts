@@ -21,6 +21,13 @@ test('connection-string password is masked in text', () => {
   assert.equal(redactText('/health?access_token=abc&APIKEY=zzz&Token=t'), '/health?access_token=***&APIKEY=***&Token=***');
 });
 
+test('password in any URL is masked', () => {
+  assert.equal(redactText('endpoint http://user:Pw0Secret@127.0.0.1:4569 failed'), 'endpoint http://user:***@127.0.0.1:4569 failed');
+  assert.equal(redactText('"https://ak:sk/1@s3.example.com/b"'), '"https://ak:***@s3.example.com/b"');
+  assert.equal(redactText('redis://default:r3d1s@cache:6379/0'), 'redis://default:***@cache:6379/0');
+  assert.equal(redactText('http://127.0.0.1:4569/bucket'), 'http://127.0.0.1:4569/bucket');
+});
+
 test('secret fields never reach the log line', async () => {
   const { logger, lines } = capture();
   logger.info(

@@ -15,12 +15,15 @@ test('11th login attempt gets 429', async () => {
   const server = await startDuckling({ MYSQL_CONNECTION_STRING: '', RATE_LIMIT_AUTH_MAX: '10' });
   try {
     const failures: number[] = [];
+    const remaining: Array<string | null> = [];
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const response = await login(server.url, `wrong-password-${attempt}`);
       await response.arrayBuffer();
       failures.push(response.status);
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
     }
     assert.deepEqual(failures, new Array(10).fill(401));
+    assert.deepEqual(remaining, ['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
 
     // The right password no longer helps: the attempt is rejected before it is checked.
     const blocked = await login(server.url, TEST_ADMIN_PASSWORD);
@@ -35,6 +38,20 @@ test('11th login attempt gets 429', async () => {
     assert.equal(audit.events.length, 1);
     assert.equal(audit.events[0].detail.category, 'auth');
     assert.equal(audit.events[0].actor.ip, '127.0.0.1');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('successful login has auth headers', async () => {
+  const server = await startDuckling({ MYSQL_CONNECTION_STRING: '', RATE_LIMIT_AUTH_MAX: '10' });
+  try {
+    const response = await login(server.url, TEST_ADMIN_PASSWORD);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-ratelimit-limit'), '10');
+    assert.equal(response.headers.get('x-ratelimit-remaining'), '9');
+    assert.match(response.headers.get('ratelimit-policy') ?? '', /^"auth";q=10;w=\d+$/);
   } finally {
     await server.stop();
   }

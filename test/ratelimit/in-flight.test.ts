@@ -68,6 +68,10 @@ test('13th API-key query gets 429', async () => {
     assert.equal(body.category, 'query');
     assert.equal(response.headers.get('retry-after'), '1');
     assert.equal(response.headers.get('x-ratelimit-query-concurrency-in-flight'), '12');
+    assert.ok(response.headers.get('x-ratelimit-limit'), 'rate headers on the concurrency 429');
+    assert.ok(response.headers.get('x-ratelimit-remaining'), 'remaining units on the concurrency 429');
+    assert.match(response.headers.get('ratelimit') ?? '', /^"query";r=\d+;t=\d+$/);
+    assert.equal(response.headers.get('x-ratelimit-cost'), '0');
 
     // A killed client frees its slot at once: a new stalled query is admitted in its place.
     stalled.shift()!.destroy();

@@ -109,6 +109,8 @@ describe('rate limiter service', () => {
     assert.equal(thirteenth.admitted, false);
     assert.equal(thirteenth.exceeded, 'concurrency');
     assert.deepEqual(thirteenth.concurrency, { admitted: false, overLimit: true, tier: 'apiKey', limit: 12, inFlight: 12 });
+    assert.equal(thirteenth.rate?.cost, 0, 'the rejected query reads its bucket without a charge');
+    assert.equal(thirteenth.rate?.remaining, held[11]!.rate?.remaining);
 
     held[0]!.release();
     held[0]!.release();

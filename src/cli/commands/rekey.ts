@@ -4,12 +4,15 @@ import { silentLogger } from '../../logging/index.js';
 import { DatabaseRegistry, REGISTRY_FILE_NAME, RegistryError } from '../../registry/index.js';
 import { createContext, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { findLockedReplica } from './replica-lock.js';
 
 /**
  * `duckling rekey`: rewrites databases.json so every secret is sealed under DUCKLING_SECRETS_KEY,
- * reading values sealed under it or DUCKLING_SECRETS_KEY_PREVIOUS.
- * NOTE: it cannot tell whether a server uses the file. A running server keeps its own copy of the
- * records and rewrites the whole file at its next change, so stop the server first.
+ * reading values sealed under it or DUCKLING_SECRETS_KEY_PREVIOUS. A running server keeps its own
+ * copy of the records and rewrites the whole file at its next change, so the command exits when a
+ * replica file is locked by another process.
+ * NOTE: a server whose replica files are all closed (for example every database unavailable)
+ * holds no lock and is not detected.
  */
 export function rekeyCommand(): Command {
   return new Command('rekey')
@@ -32,6 +35,13 @@ export function rekeyCommand(): Command {
       if (count === 0) {
         context.output.line(`No ${REGISTRY_FILE_NAME} with databases in ${config.dataPath}; nothing to seal`);
         return;
+      }
+
+      const locked = await findLockedReplica(registry.list().map((record) => registry.replicaPath(record)));
+      if (locked !== null) {
+        throw new CliError(
+          `The replica file ${locked} is locked by another process, probably a running "duckling serve" on ${config.dataPath}, which would overwrite ${REGISTRY_FILE_NAME} at its next change; stop the server and run rekey again`,
+        );
       }
       await registry.reseal();
       if (context.output.json) context.output.jsonLine({ file: registry.filePath, databases: count });

@@ -20,7 +20,8 @@ export interface RateLimitPluginOptions {
  * Allowed responses carry the rate-limit headers, query routes also the in-flight headers, and
  * over-limit requests get 429 (in shadow mode only the would-block header). A query's in-flight
  * slot is freed when its response ends or its connection closes. `auth` routes are left to the
- * authentication-attempt guard, which charges password attempts before they are checked.
+ * authentication-attempt guard, which charges password attempts before they are checked and
+ * returns the headers that the login route sends.
  */
 export const rateLimitPlugin = fastifyPlugin(
   async (app: FastifyInstance, options: RateLimitPluginOptions) => {
@@ -43,6 +44,8 @@ export const rateLimitPlugin = fastifyPlugin(
 
       if (admission.concurrency) reply.headers(concurrencyHeaders(admission.concurrency));
       if (!admission.admitted && admission.exceeded === 'concurrency' && admission.concurrency) {
+        // The bucket was read, not charged, so these headers show the budget still left.
+        if (admission.rate) reply.headers(rateHeaders(admission.rate, now()));
         throw concurrencyLimitedError(admission.concurrency);
       }
       if (!admission.rate) return;

@@ -22,7 +22,8 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> 
 
   app.post('/login', { config: { auth: 'public', category: 'auth' }, schema: { body: LoginBody } }, async (request, reply) => {
     // The attempt is charged before the password is looked at, so a brute force stops at the budget.
-    await auth.attemptGuard.beforePasswordAttempt(request);
+    // Its headers are set now, so the 200 and the 401 both carry them.
+    reply.headers(await auth.attemptGuard.beforePasswordAttempt(request));
     const { username, password } = request.body;
 
     const account = auth.adminAccount;

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { S3_ENCRYPTION_MODES } from '../../registry/index.js';
+import { S3_ENCRYPTION_MODES, type S3EncryptionMode } from '../../registry/index.js';
 import type { HttpDependencies } from '../services.js';
 import { rejectUnknownFields } from './databases.js';
 
@@ -22,10 +22,12 @@ const S3Body = Type.Object({
   endpoint: Type.Optional(Type.String({ maxLength: 2048, description: 'URL of an S3-compatible store' })),
   forcePathStyle: Type.Optional(Type.Boolean()),
   pathPrefix: Type.Optional(Type.String({ maxLength: 512, description: 'Key prefix ending in /; default "<id>/"' })),
-  encryption: Type.Optional(Type.Union(S3_ENCRYPTION_MODES.map((mode) => Type.Literal(mode)), { default: 'none' })),
+  // One `enum` instead of a union of literals, so a wrong mode gets one message listing the modes.
+  encryption: Type.Optional(Type.Unsafe<S3EncryptionMode>({ type: 'string', enum: [...S3_ENCRYPTION_MODES], default: 'none' })),
   kmsKeyId: Type.Optional(Type.String({ maxLength: 2048 })),
   encryptionKey: Type.Optional(
-    Type.Union([Type.String({ maxLength: 128 }), Type.Null()], {
+    // Null comes first: with Ajv's coerceTypes, a string branch tried first would turn null into "".
+    Type.Union([Type.Null(), Type.String({ maxLength: 128 })], {
       description: '64 hex characters for client-aes256; omitted or "***" keeps the stored key, null or a new key moves the old one to the keyring. Never returned',
     }),
   ),

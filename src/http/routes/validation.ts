@@ -72,18 +72,10 @@ export const validationRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencie
 
 /**
  * `POST /api/sync/reconcile` and `/sync/reconcile` in a scope of their own, because their body is
- * optional: a request without a body or with an empty JSON body reconciles every table, as `{}`.
+ * optional: a request without a body reconciles every table, as `{}`. An empty JSON body already
+ * arrives as `{}` from the server's JSON parser.
  */
 const reconcileRoutes: FastifyPluginAsyncTypebox<{ deps: HttpDependencies }> = async (scope, { deps }) => {
-  const parseJson = scope.getDefaultJsonParser('error', 'error');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') {
-      done(null, {});
-      return;
-    }
-    parseJson(request, text, done);
-  });
   scope.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
   });
