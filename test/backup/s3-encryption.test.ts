@@ -16,6 +16,7 @@ import {
   TAG_BYTES,
   canonicalizeJson,
   computeManifestHmac,
+  decryptObjectInPlace,
   decryptObjectToFile,
   keyFingerprintHex,
   openEncryptedObject,
@@ -80,6 +81,29 @@ async function decryptChunksOnly(object: Buffer): Promise<{ error: unknown; targ
   }
 }
 
+/** Runs the same restore-side check, decrypting over the object file as an S3 restore does. */
+async function decryptInPlace(object: Buffer, hmacHex: string): Promise<Buffer> {
+  const source = await writeObject(object);
+  const opened = await openEncryptedObject(source, [masterKey]);
+  await verifyObjectHmac(opened, hmacHex);
+  const result = await decryptObjectInPlace(opened);
+  const plaintext = await readFile(source);
+  assert.equal(result.plaintextSize, plaintext.length);
+  assert.equal(result.plaintextSha256, createHash('sha256').update(plaintext).digest('hex'));
+  return plaintext;
+}
+
+/** Decrypts over the object file without the HMAC check; a failure must remove that file. */
+async function decryptInPlaceChunksOnly(object: Buffer): Promise<{ error: unknown; fileLeft: boolean }> {
+  const source = await writeObject(object);
+  try {
+    await decryptObjectInPlace(await openEncryptedObject(source, [masterKey]));
+    return { error: null, fileLeft: existsSync(source) };
+  } catch (error) {
+    return { error, fileLeft: existsSync(source) };
+  }
+}
+
 function chunkBounds(index: number): [number, number] {
   const start = HEADER_BYTES + index * (CHUNK + TAG_BYTES);
   return [start, start + CHUNK + TAG_BYTES];
@@ -95,6 +119,13 @@ describe('client-aes256 round trip', () => {
       assert.equal(summary.objectSize, object.length);
       assert.equal(summary.chunkSize, CHUNK);
       assert.equal(summary.keyFingerprint, keyFingerprintHex(masterKey));
+    });
+
+    test(`in-place round trip of ${size} bytes`, async () => {
+      const plaintext = randomBytes(size);
+      const { object, summary } = await encrypt(plaintext);
+
+      assert.deepEqual(await decryptInPlace(object, summary.hmacSha256), plaintext);
     });
   }
 
@@ -207,6 +238,12 @@ describe('client-aes256 tampering', () => {
       const { error, targetLeft } = await decryptChunksOnly(tamper());
       assert.ok(error instanceof BackupIntegrityError, `expected BackupIntegrityError, got ${String(error)}`);
       assert.equal(targetLeft, false, 'no decrypted file may stay on disk');
+    });
+
+    test(`in-place chunk tags reject ${name}`, async () => {
+      const { error, fileLeft } = await decryptInPlaceChunksOnly(tamper());
+      assert.ok(error instanceof BackupIntegrityError, `expected BackupIntegrityError, got ${String(error)}`);
+      assert.equal(fileLeft, false, 'the partly decrypted object file must be removed');
     });
   }
 

@@ -84,7 +84,6 @@ export async function verifyObjectHmac(object: OpenedEncryptedObject, expectedHe
  * target is removed, so no decrypted byte stays on disk. Call `verifyObjectHmac` first.
  */
 export async function decryptObjectToFile(object: OpenedEncryptedObject, targetPath: string): Promise<DecryptionResult> {
-  const layout = chunkLayout(object.sizeBytes, object.header.chunkBytes);
   const source = await open(object.path, 'r');
   let target: FileHandle | null = null;
   try {
@@ -94,40 +93,9 @@ export async function decryptObjectToFile(object: OpenedEncryptedObject, targetP
     throw error;
   }
   try {
-    const digest = createHash('sha256');
-    const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
-    // Two read buffers, so the next chunk is read while this one is decrypted and written.
-    const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
-    const readChunk = async (index: number): Promise<Buffer> => {
-      const length = index === layout.chunkCount - 1 ? layout.lastChunkBytes : fullChunkBytes;
-      const sealed = buffers[index % 2]!.subarray(0, length);
-      await readExactly(source, sealed, HEADER_BYTES + index * fullChunkBytes);
-      return sealed;
-    };
-
-    let plaintextSize = 0;
-    let nextRead = readChunk(0);
-    let previousWrite: Promise<unknown> = Promise.resolve();
-    try {
-      for (let index = 0; index < layout.chunkCount; index += 1) {
-        const sealed = await nextRead;
-        if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
-
-        const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
-        digest.update(plaintext);
-        plaintextSize += plaintext.length;
-        await previousWrite;
-        previousWrite = target.write(plaintext);
-      }
-      await previousWrite;
-    } finally {
-      // A read or write still in flight after a failure must not surface as an unhandled rejection.
-      nextRead.catch(() => undefined);
-      previousWrite.catch(() => undefined);
-    }
-
+    const result = await decryptChunks(object, source, target);
     await target.sync();
-    return { plaintextSize, plaintextSha256: digest.digest('hex') };
+    return result;
   } catch (error) {
     await target?.close().catch(() => undefined);
     target = null;
@@ -137,6 +105,70 @@ export async function decryptObjectToFile(object: OpenedEncryptedObject, targetP
     await target?.close();
     await source.close();
   }
+}
+
+/**
+ * Decrypts the object over itself: chunk i's plaintext goes to offset i × chunk size, which ends
+ * before chunk i + 1's ciphertext starts, so no unread byte is overwritten. The file is then
+ * truncated to the plaintext size and synced. Compared with a second file, the writes usually land
+ * on pages the download left in the page cache, and only one file's data is flushed. The checks
+ * and result are those of `decryptObjectToFile`. On any failure the object file is removed, because
+ * it may then contain some plaintext. Call `verifyObjectHmac` first.
+ */
+export async function decryptObjectInPlace(object: OpenedEncryptedObject): Promise<DecryptionResult> {
+  const file = await open(object.path, 'r+');
+  let result: DecryptionResult;
+  try {
+    result = await decryptChunks(object, file, file);
+    await file.truncate(result.plaintextSize);
+    await file.sync();
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(object.path, { force: true });
+    throw error;
+  }
+  await file.close();
+  return result;
+}
+
+/**
+ * Reads, authenticates and decrypts every chunk of `source` in order, writing chunk i's plaintext
+ * at offset i × chunk size of `target` (which may be `source` itself).
+ */
+async function decryptChunks(object: OpenedEncryptedObject, source: FileHandle, target: FileHandle): Promise<DecryptionResult> {
+  const layout = chunkLayout(object.sizeBytes, object.header.chunkBytes);
+  const digest = createHash('sha256');
+  const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
+  // Two read buffers, so the next chunk is read while this one is decrypted and written.
+  const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
+  const readChunk = async (index: number): Promise<Buffer> => {
+    const length = index === layout.chunkCount - 1 ? layout.lastChunkBytes : fullChunkBytes;
+    const sealed = buffers[index % 2]!.subarray(0, length);
+    await readExactly(source, sealed, HEADER_BYTES + index * fullChunkBytes);
+    return sealed;
+  };
+
+  let plaintextSize = 0;
+  let nextRead = readChunk(0);
+  let previousWrite: Promise<unknown> = Promise.resolve();
+  try {
+    for (let index = 0; index < layout.chunkCount; index += 1) {
+      const sealed = await nextRead;
+      if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
+
+      const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
+      digest.update(plaintext);
+      await previousWrite;
+      previousWrite = writeExactly(target, plaintext, plaintextSize);
+      plaintextSize += plaintext.length;
+    }
+    await previousWrite;
+  } finally {
+    // A read or write still in flight after a failure must not surface as an unhandled rejection.
+    nextRead.catch(() => undefined);
+    previousWrite.catch(() => undefined);
+  }
+  return { plaintextSize, plaintextSha256: digest.digest('hex') };
 }
 
 function decryptChunk(object: OpenedEncryptedObject, sealed: Buffer, index: number, final: boolean): Buffer {
@@ -179,5 +211,13 @@ async function readExactly(file: FileHandle, target: Buffer, position: number): 
     const { bytesRead } = await file.read(target, filled, target.length - filled, position + filled);
     if (bytesRead === 0) throw new BackupIntegrityError('decrypt', `object ended at byte ${position + filled} while reading ${target.length} bytes`);
     filled += bytesRead;
+  }
+}
+
+async function writeExactly(file: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await file.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
   }
 }
