@@ -24,6 +24,7 @@ import {
   verifyObjectHmac,
   type EncryptionSummary,
 } from '../../src/backup/encryption/index.js';
+import { WorkerSha256 } from '../../src/backup/encryption/worker-hash.js';
 
 const CHUNK = 32;
 const masterKey = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
@@ -352,5 +353,49 @@ describe('manifest MAC', () => {
 
   test('missing MAC rejected', () => {
     assert.throws(() => verifyManifestHmac(manifest, masterKey), BackupIntegrityError);
+  });
+});
+
+describe('worker SHA-256', () => {
+  test('matches createHash over updates', async () => {
+    const hasher = new WorkerSha256(64);
+    const reused = Buffer.alloc(64);
+    const expected = createHash('sha256');
+    try {
+      // Reusing one buffer shows that each update is copied before `update` resolves.
+      for (let round = 0; round < 10; round += 1) {
+        randomBytes(64).copy(reused);
+        const length = round === 9 ? 5 : 64;
+        expected.update(reused.subarray(0, length));
+        await hasher.update(reused.subarray(0, length));
+      }
+      assert.equal(await hasher.digestHex(), expected.digest('hex'));
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('empty input digest', async () => {
+    const hasher = new WorkerSha256(16);
+    try {
+      assert.equal(await hasher.digestHex(), createHash('sha256').digest('hex'));
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('oversized update rejected', async () => {
+    const hasher = new WorkerSha256(16);
+    try {
+      await assert.rejects(hasher.update(Buffer.alloc(17)), /update of 17 bytes exceeds the 16-byte slot/);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('update after close rejected', async () => {
+    const hasher = new WorkerSha256(16);
+    await hasher.close();
+    await assert.rejects(hasher.update(Buffer.alloc(1)), /closed/);
   });
 });

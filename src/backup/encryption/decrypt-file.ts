@@ -1,9 +1,10 @@
-import { createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { TAG_BYTES } from './encrypt-stream.js';
 import { BackupIntegrityError, BackupKeyUnknownError } from './errors.js';
 import { HEADER_BYTES, chunkAad, chunkNonce, decodeHeader, type BackupHeader } from './header.js';
 import { deriveBackupKeys, keyFingerprint, type BackupKeys } from './keys.js';
+import { WorkerSha256 } from './worker-hash.js';
 
 /** Bytes read at a time while computing the whole-object HMAC. */
 const HMAC_READ_BYTES = 1024 * 1024;
@@ -133,11 +134,13 @@ export async function decryptObjectInPlace(object: OpenedEncryptedObject): Promi
 
 /**
  * Reads, authenticates and decrypts every chunk of `source` in order, writing chunk i's plaintext
- * at offset i × chunk size of `target` (which may be `source` itself).
+ * at offset i × chunk size of `target` (which may be `source` itself). The plaintext SHA-256 runs
+ * on a worker thread, so that it overlaps AES-GCM here and the pass uses two cores. Memory stays
+ * at about seven chunks (two reads, one plaintext, one write, three hash slots) whatever the size.
  */
 async function decryptChunks(object: OpenedEncryptedObject, source: FileHandle, target: FileHandle): Promise<DecryptionResult> {
   const layout = chunkLayout(object.sizeBytes, object.header.chunkBytes);
-  const digest = createHash('sha256');
+  const digest = new WorkerSha256(object.header.chunkBytes);
   const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
   // Two read buffers, so the next chunk is read while this one is decrypted and written.
   const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
@@ -157,18 +160,19 @@ async function decryptChunks(object: OpenedEncryptedObject, source: FileHandle, 
       if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
 
       const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
-      digest.update(plaintext);
+      await digest.update(plaintext);
       await previousWrite;
       previousWrite = writeExactly(target, plaintext, plaintextSize);
       plaintextSize += plaintext.length;
     }
     await previousWrite;
+    return { plaintextSize, plaintextSha256: await digest.digestHex() };
   } finally {
     // A read or write still in flight after a failure must not surface as an unhandled rejection.
     nextRead.catch(() => undefined);
     previousWrite.catch(() => undefined);
+    await digest.close();
   }
-  return { plaintextSize, plaintextSha256: digest.digest('hex') };
 }
 
 function decryptChunk(object: OpenedEncryptedObject, sealed: Buffer, index: number, final: boolean): Buffer {
