@@ -3,7 +3,7 @@
 // docs/benchmarks.md (between the s3-backup markers), after bench/run.ts has written the page.
 // Settings (environment):
 //   BENCH_S3_SIZES_MB  replica file sizes to measure, comma-separated (default 64,256)
-//   BENCH_S3_RUNS      timed runs per size, mode and direction; the median is reported (default 3)
+//   BENCH_S3_RUNS      timed runs per size, mode and direction (default 3); the median, slowest and fastest are reported
 //   BENCH_OUTPUT       page to write the section into instead of docs/benchmarks.md
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -101,7 +101,7 @@ function renderSection(results: SizeResult[], runs: number, command: string, loa
     'Each transfer runs in its own process against s3rver 3.7 on 127.0.0.1, which writes to the same disk. A backup is',
     "Duckling's multipart upload of 16 MiB parts, 4 in flight, reading the file once (encrypting it for `client-aes256`),",
     'then a HEAD and the manifest. A restore downloads the object and checks its size and SHA-256. For `client-aes256` it',
-    'also checks the manifest MAC and whole-object HMAC, then decrypts the object chunk by chunk into a file. The DuckDB',
+    'also checks the manifest MAC and whole-object HMAC, then decrypts the object chunk by chunk over itself. The DuckDB',
     `open and swap of a real restore are not included. Throughput is file MiB ÷ wall time, median of ${runs} runs, with the`,
     "slowest and fastest run in brackets; the ratio compares medians. Peak RSS is the largest VmHWM of those runs' processes.",
     '',
@@ -123,10 +123,11 @@ function renderSection(results: SizeResult[], runs: number, command: string, loa
     'Peak RSS stays flat when it is about the same for every file size in the table.',
     '',
     'An unencrypted restore only downloads (hashing on the way) and syncs the file. A `client-aes256` restore downloads',
-    'the same way and then reads the object again to decrypt it into a second file, because no byte may be decrypted',
-    'before the HMAC over the whole object has been checked. Its ratio is therefore bounded by download time ÷ (download',
-    'time + decryption time) and falls short of 0.8× whenever writing the plaintext costs more than a quarter of the',
-    'download.',
+    'the same way, also computing the HMAC, then reads the object again and decrypts it over itself, because no byte may',
+    'be decrypted before the HMAC over the whole object has been checked. In that second pass a worker thread computes',
+    'the plaintext SHA-256 while the main thread runs AES-GCM. The ratio is therefore bounded by download time ÷',
+    '(download time + decryption time), and it misses 0.8× whenever the decryption pass takes more than a quarter of the',
+    'download time.',
     END_MARKER,
     '',
   );
