@@ -3,7 +3,7 @@
 // docs/benchmarks.md (between the s3-backup markers), after bench/run.ts has written the page.
 // Settings (environment):
 //   BENCH_S3_SIZES_MB  replica file sizes to measure, comma-separated (default 64,256)
-//   BENCH_S3_RUNS      timed runs per size, mode and direction; the median is reported (default 3)
+//   BENCH_S3_RUNS      timed runs per size, mode and direction (default 3); the median, slowest and fastest are reported
 //   BENCH_OUTPUT       page to write the section into instead of docs/benchmarks.md
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,10 +27,16 @@ interface Transfer {
   bytes: number;
 }
 
+/** The median run of a size, mode and direction, with the slowest and fastest throughput of all runs. */
+interface RunSummary extends Transfer {
+  minMbPerSecond: number;
+  maxMbPerSecond: number;
+}
+
 interface SizeResult {
   fileBytes: number;
   rows: number;
-  byMode: Record<(typeof MODES)[number], { upload: Transfer; restore: Transfer }>;
+  byMode: Record<(typeof MODES)[number], { upload: RunSummary; restore: RunSummary }>;
 }
 
 function listSetting(name: string, fallback: number[]): number[] {
@@ -69,13 +75,20 @@ function runChild(args: string[]): Promise<Transfer> {
   });
 }
 
-function median(transfers: Transfer[]): Transfer {
+const mbPerSecond = (transfer: Transfer) => transfer.bytes / MIB / (transfer.durationMs / 1000);
+
+function median(transfers: Transfer[]): RunSummary {
   const sorted = [...transfers].sort((a, b) => a.durationMs - b.durationMs);
   const middle = sorted[Math.floor(sorted.length / 2)]!;
-  return { ...middle, peakRssBytes: Math.max(...transfers.map((transfer) => transfer.peakRssBytes)) };
+  return {
+    ...middle,
+    peakRssBytes: Math.max(...transfers.map((transfer) => transfer.peakRssBytes)),
+    minMbPerSecond: mbPerSecond(sorted[sorted.length - 1]!),
+    maxMbPerSecond: mbPerSecond(sorted[0]!),
+  };
 }
 
-const mbPerSecond = (transfer: Transfer) => transfer.bytes / MIB / (transfer.durationMs / 1000);
+const formatRate = (summary: RunSummary) => `${mbPerSecond(summary).toFixed(1)} MiB/s (${summary.minMbPerSecond.toFixed(0)}–${summary.maxMbPerSecond.toFixed(0)})`;
 const formatMb = (bytes: number) => `${(bytes / MIB).toFixed(0)} MiB`;
 
 function renderSection(results: SizeResult[], runs: number, command: string, loadAverage: { start: number; end: number }): string {
@@ -88,9 +101,9 @@ function renderSection(results: SizeResult[], runs: number, command: string, loa
     'Each transfer runs in its own process against s3rver 3.7 on 127.0.0.1, which writes to the same disk. A backup is',
     "Duckling's multipart upload of 16 MiB parts, 4 in flight, reading the file once (encrypting it for `client-aes256`),",
     'then a HEAD and the manifest. A restore downloads the object and checks its size and SHA-256. For `client-aes256` it',
-    'also checks the manifest MAC and whole-object HMAC, then decrypts the object chunk by chunk into a file. The DuckDB',
-    `open and swap of a real restore are not included. Throughput is file MiB ÷ wall time, median of ${runs} runs; peak RSS is`,
-    "the largest VmHWM of those runs' processes.",
+    'also checks the manifest MAC and whole-object HMAC, then decrypts the object chunk by chunk over itself. The DuckDB',
+    `open and swap of a real restore are not included. Throughput is file MiB ÷ wall time, median of ${runs} runs, with the`,
+    "slowest and fastest run in brackets; the ratio compares medians. Peak RSS is the largest VmHWM of those runs' processes.",
     '',
     '| Replica file | Direction | Unencrypted | client-aes256 | Ratio | Target | Peak RSS unencrypted | Peak RSS client-aes256 |',
     '|---|---|---:|---:|---:|---|---:|---:|',
@@ -101,7 +114,7 @@ function renderSection(results: SizeResult[], runs: number, command: string, loa
       const encrypted = result.byMode['client-aes256'][direction];
       const ratio = mbPerSecond(encrypted) / mbPerSecond(plain);
       lines.push(
-        `| ${formatMb(result.fileBytes)} (${result.rows.toLocaleString('en-US')} rows) | ${direction === 'upload' ? 'backup' : 'restore'} | ${mbPerSecond(plain).toFixed(1)} MiB/s | ${mbPerSecond(encrypted).toFixed(1)} MiB/s | ${ratio.toFixed(2)}× | ≥ 0.8×: ${ratio >= 0.8 ? 'met' : 'not met'} | ${formatMb(plain.peakRssBytes)} | ${formatMb(encrypted.peakRssBytes)} |`,
+        `| ${formatMb(result.fileBytes)} (${result.rows.toLocaleString('en-US')} rows) | ${direction === 'upload' ? 'backup' : 'restore'} | ${formatRate(plain)} | ${formatRate(encrypted)} | ${ratio.toFixed(2)}× | ≥ 0.8×: ${ratio >= 0.8 ? 'met' : 'not met'} | ${formatMb(plain.peakRssBytes)} | ${formatMb(encrypted.peakRssBytes)} |`,
       );
     }
   }
@@ -110,10 +123,11 @@ function renderSection(results: SizeResult[], runs: number, command: string, loa
     'Peak RSS stays flat when it is about the same for every file size in the table.',
     '',
     'An unencrypted restore only downloads (hashing on the way) and syncs the file. A `client-aes256` restore downloads',
-    'the same way and then reads the object again to decrypt it into a second file, because no byte may be decrypted',
-    'before the HMAC over the whole object has been checked. Its ratio is therefore bounded by download time ÷ (download',
-    'time + decryption time) and falls short of 0.8× whenever writing the plaintext costs more than a quarter of the',
-    'download.',
+    'the same way, also computing the HMAC, then reads the object again and decrypts it over itself, because no byte may',
+    'be decrypted before the HMAC over the whole object has been checked. In that second pass a worker thread computes',
+    'the plaintext SHA-256 while the main thread runs AES-GCM. The ratio is therefore bounded by download time ÷',
+    '(download time + decryption time), and it misses 0.8× whenever the decryption pass takes more than a quarter of the',
+    'download time.',
     END_MARKER,
     '',
   );
@@ -158,6 +172,7 @@ async function main(): Promise<void> {
           console.log(`  ${mode} run ${run + 1}: restore`);
           restores.push(await runChild(['restore', mode, restored, s3.directEndpoint, s3.bucket, name, hexKey]));
           rmSync(restored, { force: true });
+          console.log(`  ${mode} run ${run + 1}: backup ${mbPerSecond(uploads.at(-1)!).toFixed(1)} MiB/s, restore ${mbPerSecond(restores.at(-1)!).toFixed(1)} MiB/s`);
         }
         byMode[mode] = { upload: median(uploads), restore: median(restores) };
       }

@@ -16,6 +16,7 @@ import {
   TAG_BYTES,
   canonicalizeJson,
   computeManifestHmac,
+  decryptObjectInPlace,
   decryptObjectToFile,
   keyFingerprintHex,
   openEncryptedObject,
@@ -23,6 +24,7 @@ import {
   verifyObjectHmac,
   type EncryptionSummary,
 } from '../../src/backup/encryption/index.js';
+import { WorkerSha256 } from '../../src/backup/encryption/worker-hash.js';
 
 const CHUNK = 32;
 const masterKey = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
@@ -80,6 +82,29 @@ async function decryptChunksOnly(object: Buffer): Promise<{ error: unknown; targ
   }
 }
 
+/** Runs the same restore-side check, decrypting over the object file as an S3 restore does. */
+async function decryptInPlace(object: Buffer, hmacHex: string): Promise<Buffer> {
+  const source = await writeObject(object);
+  const opened = await openEncryptedObject(source, [masterKey]);
+  await verifyObjectHmac(opened, hmacHex);
+  const result = await decryptObjectInPlace(opened);
+  const plaintext = await readFile(source);
+  assert.equal(result.plaintextSize, plaintext.length);
+  assert.equal(result.plaintextSha256, createHash('sha256').update(plaintext).digest('hex'));
+  return plaintext;
+}
+
+/** Decrypts over the object file without the HMAC check; a failure must remove that file. */
+async function decryptInPlaceChunksOnly(object: Buffer): Promise<{ error: unknown; fileLeft: boolean }> {
+  const source = await writeObject(object);
+  try {
+    await decryptObjectInPlace(await openEncryptedObject(source, [masterKey]));
+    return { error: null, fileLeft: existsSync(source) };
+  } catch (error) {
+    return { error, fileLeft: existsSync(source) };
+  }
+}
+
 function chunkBounds(index: number): [number, number] {
   const start = HEADER_BYTES + index * (CHUNK + TAG_BYTES);
   return [start, start + CHUNK + TAG_BYTES];
@@ -95,6 +120,13 @@ describe('client-aes256 round trip', () => {
       assert.equal(summary.objectSize, object.length);
       assert.equal(summary.chunkSize, CHUNK);
       assert.equal(summary.keyFingerprint, keyFingerprintHex(masterKey));
+    });
+
+    test(`in-place round trip of ${size} bytes`, async () => {
+      const plaintext = randomBytes(size);
+      const { object, summary } = await encrypt(plaintext);
+
+      assert.deepEqual(await decryptInPlace(object, summary.hmacSha256), plaintext);
     });
   }
 
@@ -208,6 +240,12 @@ describe('client-aes256 tampering', () => {
       assert.ok(error instanceof BackupIntegrityError, `expected BackupIntegrityError, got ${String(error)}`);
       assert.equal(targetLeft, false, 'no decrypted file may stay on disk');
     });
+
+    test(`in-place chunk tags reject ${name}`, async () => {
+      const { error, fileLeft } = await decryptInPlaceChunksOnly(tamper());
+      assert.ok(error instanceof BackupIntegrityError, `expected BackupIntegrityError, got ${String(error)}`);
+      assert.equal(fileLeft, false, 'the partly decrypted object file must be removed');
+    });
   }
 
   test('header with wrong magic', async () => {
@@ -315,5 +353,49 @@ describe('manifest MAC', () => {
 
   test('missing MAC rejected', () => {
     assert.throws(() => verifyManifestHmac(manifest, masterKey), BackupIntegrityError);
+  });
+});
+
+describe('worker SHA-256', () => {
+  test('matches createHash over updates', async () => {
+    const hasher = new WorkerSha256(64);
+    const reused = Buffer.alloc(64);
+    const expected = createHash('sha256');
+    try {
+      // Reusing one buffer shows that each update is copied before `update` resolves.
+      for (let round = 0; round < 10; round += 1) {
+        randomBytes(64).copy(reused);
+        const length = round === 9 ? 5 : 64;
+        expected.update(reused.subarray(0, length));
+        await hasher.update(reused.subarray(0, length));
+      }
+      assert.equal(await hasher.digestHex(), expected.digest('hex'));
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('empty input digest', async () => {
+    const hasher = new WorkerSha256(16);
+    try {
+      assert.equal(await hasher.digestHex(), createHash('sha256').digest('hex'));
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('oversized update rejected', async () => {
+    const hasher = new WorkerSha256(16);
+    try {
+      await assert.rejects(hasher.update(Buffer.alloc(17)), /update of 17 bytes exceeds the 16-byte slot/);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test('update after close rejected', async () => {
+    const hasher = new WorkerSha256(16);
+    await hasher.close();
+    await assert.rejects(hasher.update(Buffer.alloc(1)), /closed/);
   });
 });

@@ -1,9 +1,10 @@
-import { createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { TAG_BYTES } from './encrypt-stream.js';
 import { BackupIntegrityError, BackupKeyUnknownError } from './errors.js';
 import { HEADER_BYTES, chunkAad, chunkNonce, decodeHeader, type BackupHeader } from './header.js';
 import { deriveBackupKeys, keyFingerprint, type BackupKeys } from './keys.js';
+import { WorkerSha256 } from './worker-hash.js';
 
 /** Bytes read at a time while computing the whole-object HMAC. */
 const HMAC_READ_BYTES = 1024 * 1024;
@@ -84,7 +85,6 @@ export async function verifyObjectHmac(object: OpenedEncryptedObject, expectedHe
  * target is removed, so no decrypted byte stays on disk. Call `verifyObjectHmac` first.
  */
 export async function decryptObjectToFile(object: OpenedEncryptedObject, targetPath: string): Promise<DecryptionResult> {
-  const layout = chunkLayout(object.sizeBytes, object.header.chunkBytes);
   const source = await open(object.path, 'r');
   let target: FileHandle | null = null;
   try {
@@ -94,40 +94,9 @@ export async function decryptObjectToFile(object: OpenedEncryptedObject, targetP
     throw error;
   }
   try {
-    const digest = createHash('sha256');
-    const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
-    // Two read buffers, so the next chunk is read while this one is decrypted and written.
-    const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
-    const readChunk = async (index: number): Promise<Buffer> => {
-      const length = index === layout.chunkCount - 1 ? layout.lastChunkBytes : fullChunkBytes;
-      const sealed = buffers[index % 2]!.subarray(0, length);
-      await readExactly(source, sealed, HEADER_BYTES + index * fullChunkBytes);
-      return sealed;
-    };
-
-    let plaintextSize = 0;
-    let nextRead = readChunk(0);
-    let previousWrite: Promise<unknown> = Promise.resolve();
-    try {
-      for (let index = 0; index < layout.chunkCount; index += 1) {
-        const sealed = await nextRead;
-        if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
-
-        const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
-        digest.update(plaintext);
-        plaintextSize += plaintext.length;
-        await previousWrite;
-        previousWrite = target.write(plaintext);
-      }
-      await previousWrite;
-    } finally {
-      // A read or write still in flight after a failure must not surface as an unhandled rejection.
-      nextRead.catch(() => undefined);
-      previousWrite.catch(() => undefined);
-    }
-
+    const result = await decryptChunks(object, source, target);
     await target.sync();
-    return { plaintextSize, plaintextSha256: digest.digest('hex') };
+    return result;
   } catch (error) {
     await target?.close().catch(() => undefined);
     target = null;
@@ -136,6 +105,76 @@ export async function decryptObjectToFile(object: OpenedEncryptedObject, targetP
   } finally {
     await target?.close();
     await source.close();
+  }
+}
+
+/**
+ * Decrypts the object over itself: chunk i's plaintext goes to offset i × chunk size, which ends
+ * before chunk i + 1's ciphertext starts, so no unread byte is overwritten. The file is then
+ * truncated to the plaintext size and synced. Compared with a second file, the writes usually land
+ * on pages the download left in the page cache, and only one file's data is flushed. The checks
+ * and result are those of `decryptObjectToFile`. On any failure the object file is removed, because
+ * it may then contain some plaintext. Call `verifyObjectHmac` first.
+ */
+export async function decryptObjectInPlace(object: OpenedEncryptedObject): Promise<DecryptionResult> {
+  const file = await open(object.path, 'r+');
+  let result: DecryptionResult;
+  try {
+    result = await decryptChunks(object, file, file);
+    await file.truncate(result.plaintextSize);
+    await file.sync();
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(object.path, { force: true });
+    throw error;
+  }
+  await file.close();
+  return result;
+}
+
+/**
+ * Reads, authenticates and decrypts every chunk of `source` in order, writing chunk i's plaintext
+ * at offset i × chunk size of `target` (which may be `source` itself). The plaintext SHA-256 runs
+ * on a worker thread, so that it overlaps AES-GCM here and the pass uses two cores. Memory stays
+ * at about seven chunks (two reads, one plaintext, one write, three hash slots) whatever the size.
+ */
+async function decryptChunks(object: OpenedEncryptedObject, source: FileHandle, target: FileHandle): Promise<DecryptionResult> {
+  const layout = chunkLayout(object.sizeBytes, object.header.chunkBytes);
+  const digest = new WorkerSha256(object.header.chunkBytes);
+  const fullChunkBytes = object.header.chunkBytes + TAG_BYTES;
+  // Two read buffers, so the next chunk is read while this one is decrypted and written.
+  const buffers = [Buffer.alloc(fullChunkBytes), Buffer.alloc(fullChunkBytes)];
+  const readChunk = async (index: number): Promise<Buffer> => {
+    const length = index === layout.chunkCount - 1 ? layout.lastChunkBytes : fullChunkBytes;
+    const sealed = buffers[index % 2]!.subarray(0, length);
+    await readExactly(source, sealed, HEADER_BYTES + index * fullChunkBytes);
+    return sealed;
+  };
+
+  // TODO(backup): bench/s3-backup.ts on 2 shared CPUs measured a 269 MiB client-aes256 restore at 0.58x the
+  // unencrypted rate, short of 0.8x — decrypting alternate chunks on a second worker or moving the download's
+  // HMAC off the main thread should shorten it.
+  let plaintextSize = 0;
+  let nextRead = readChunk(0);
+  let previousWrite: Promise<unknown> = Promise.resolve();
+  try {
+    for (let index = 0; index < layout.chunkCount; index += 1) {
+      const sealed = await nextRead;
+      if (index + 1 < layout.chunkCount) nextRead = readChunk(index + 1);
+
+      const plaintext = decryptChunk(object, sealed, index, index === layout.chunkCount - 1);
+      await digest.update(plaintext);
+      await previousWrite;
+      previousWrite = writeExactly(target, plaintext, plaintextSize);
+      plaintextSize += plaintext.length;
+    }
+    await previousWrite;
+    return { plaintextSize, plaintextSha256: await digest.digestHex() };
+  } finally {
+    // A read or write still in flight after a failure must not surface as an unhandled rejection.
+    nextRead.catch(() => undefined);
+    previousWrite.catch(() => undefined);
+    await digest.close();
   }
 }
 
@@ -179,5 +218,13 @@ async function readExactly(file: FileHandle, target: Buffer, position: number): 
     const { bytesRead } = await file.read(target, filled, target.length - filled, position + filled);
     if (bytesRead === 0) throw new BackupIntegrityError('decrypt', `object ended at byte ${position + filled} while reading ${target.length} bytes`);
     filled += bytesRead;
+  }
+}
+
+async function writeExactly(file: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await file.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
   }
 }

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { DucklingError, errorMessage } from '../../errors/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { S3Settings } from '../../registry/index.js';
-import { decryptObjectToFile, openEncryptedObject } from '../encryption/decrypt-file.js';
+import { decryptObjectInPlace, openEncryptedObject } from '../encryption/decrypt-file.js';
 import { BackupIntegrityError, BackupKeyUnknownError } from '../encryption/errors.js';
 import { keyFingerprintHex } from '../encryption/keys.js';
 import { verifyManifestHmac } from '../encryption/manifest-mac.js';
@@ -41,9 +41,9 @@ interface DownloadDigests {
  * Builds the `prepare` step of a verification or restore from S3. It downloads the data object
  * beside the destination, hashing it on the way, and checks its size and SHA-256 against the
  * manifest. For `client-aes256` it then checks the manifest MAC, the key fingerprint and the
- * whole-object HMAC (computed during the download) before decrypting any byte, and decrypts chunk
- * by chunk into the destination. The downloaded object is always removed, and a failed decryption
- * leaves no plaintext behind.
+ * whole-object HMAC (computed during the download) before decrypting any byte, then decrypts chunk
+ * by chunk over the downloaded file and renames it to the destination. The downloaded object is
+ * always removed, and a failed decryption leaves no plaintext behind.
  */
 export function prepareFromS3(options: S3PrepareOptions): PrepareImage {
   return async (destinationPath) => {
@@ -163,12 +163,14 @@ async function decryptStages(
     objectHmac.verify(encryption.hmacSha256);
     checks.push({ name: 'hmac', ok: true, detail: 'whole-object HMAC matches' });
 
-    const result = await decryptObjectToFile(opened, destinationPath);
+    // Decrypting over the download writes and flushes one file instead of two. The download path is
+    // removed in every outcome, so a plaintext that fails the check below does not stay on disk.
+    const result = await decryptObjectInPlace(opened);
     if (result.plaintextSize !== manifest.plaintext.size || result.plaintextSha256 !== manifest.plaintext.sha256) {
-      await rm(destinationPath, { force: true });
       checks.push({ name: 'decrypt', ok: false, detail: `plaintext has ${result.plaintextSize} bytes and SHA-256 ${result.plaintextSha256}, the manifest records ${manifest.plaintext.size} and ${manifest.plaintext.sha256}` });
       return;
     }
+    await rename(downloadPath, destinationPath);
     checks.push({ name: 'decrypt', ok: true, detail: `${result.plaintextSize} plaintext bytes, every chunk authenticated` });
   } catch (error) {
     if (error instanceof BackupIntegrityError) {
