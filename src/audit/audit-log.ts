@@ -45,7 +45,7 @@ export interface AuditActor {
   ip: string | null;
 }
 
-/** Who acts when Duckling itself raises an event (scheduler, startup, health monitor). */
+/** Actor of the events Duckling raises itself (scheduler, startup, health monitor). */
 export const SYSTEM_ACTOR: AuditActor = Object.freeze({ principal: 'system', authMethod: null, tier: null, ip: null });
 
 export interface AuditEventInput {

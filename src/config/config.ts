@@ -85,7 +85,7 @@ export interface Config {
     keyPrefix: string;
   };
   network: {
-    /** Which peers may set `X-Forwarded-For`, `-Proto` and `-Host`; passed to Fastify's `trustProxy`. */
+    /** Peers allowed to set `X-Forwarded-For`, `-Proto` and `-Host`; passed to Fastify's `trustProxy`. */
     trustProxy: TrustProxy;
     /** `PUBLIC_URL` origins (`https://host[:port]`), used for origin checks, `Secure` cookies and HSTS. */
     publicOrigins: string[];

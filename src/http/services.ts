@@ -149,7 +149,7 @@ export type S3SettingsPort = Pick<S3SettingsService, 'get' | 'put' | 'remove' | 
 
 /** S3 backups and restores behind `/api/backups/s3*`. */
 export type S3BackupPort = Pick<S3BackupService, 'backupNow' | 'restore' | 'transferProgress' | 'describeAutomation'>;
-/** What the backup routes call on the backup service. */
+/** Methods of the backup service that the backup routes call. */
 export type BackupPort = Pick<BackupService, 'list' | 'createLocalBackup' | 'verify' | 'restoreLocal' | 'lastBackupAt'>;
 
 export interface Readiness {
