@@ -6,16 +6,16 @@
 //
 // Settings (environment): BENCH_RATE_LIMIT_ROUNDS (default 3) and BENCH_RATE_LIMIT_SECONDS
 // (default 5): each round runs every mode once, for that many seconds.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 // @ts-expect-error plain JavaScript module shared with the tests and the demo
 import { freePort } from '../scripts/lib/private-mariadb.mjs';
+import { startPrivateRedis } from '../test/harness/redis.js';
 import { startBenchServer, stopBenchServer, waitForReady, type BenchServer } from './duckling-server.js';
 
 export type LimiterMode = 'off' | 'memory' | 'redis';
@@ -51,7 +51,8 @@ const RAISED_BUDGET = '1000000000';
  * milliseconds.
  */
 export async function measureRateLimitOverhead(root: string, workDir: string, rounds: number, secondsPerRound: number): Promise<RateLimitBenchResults> {
-  const redis = await startRedis(workDir);
+  const redis = await startPrivateRedis();
+  const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const servers = new Map<LimiterMode, BenchServer>();
   try {
     for (const mode of MODES) {
@@ -91,7 +92,7 @@ export async function measureRateLimitOverhead(root: string, workDir: string, ro
         failures: sample.failures,
       };
     });
-    return { rounds, secondsPerRound, redisVersion: redis.version, timings };
+    return { rounds, secondsPerRound, redisVersion, timings };
   } finally {
     for (const server of servers.values()) await stopBenchServer(server);
     await redis.stop();
@@ -144,52 +145,6 @@ async function runAutocannon(server: BenchServer, seconds: number): Promise<{ la
 function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
-}
-
-interface PrivateRedis {
-  url: string;
-  version: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a `redis-server` for the benchmark on a free loopback port, without persistence. */
-async function startRedis(workDir: string): Promise<PrivateRedis> {
-  const port = (await freePort()) as number;
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workDir], {
-    stdio: 'ignore',
-  });
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error) => reject(new Error(`redis-server could not start (is it installed?): ${error.message}`)));
-  });
-  await spawned;
-  await waitForPort(port);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    version: /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown',
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`redis-server did not listen on 127.0.0.1:${port} within 5 s`);
 }
 
 /** Markdown table of the results, with the targets: memory adds at most 0.2 ms p50, Redis at most 1 ms. */

@@ -30,8 +30,8 @@ export interface HealthMonitorOptions {
 }
 
 /**
- * Checks each database: the replica must answer `SELECT 1` and the source must answer a ping, each
- * within 5 s. A replica that cannot answer makes the whole status `unhealthy`; a source that is
+ * Checks each database: the replica must return `SELECT 1` and the source must reply to a ping,
+ * each within 5 s. A replica that cannot answer makes the whole status `unhealthy`; a source that is
  * down only makes it `degraded`, because the replica still serves reads. With an interval above 0
  * a background round refreshes the cache every interval; `/health` refreshes it on demand when it
  * is older than 5 s.

@@ -51,7 +51,7 @@ export const SYSTEM_ACTOR: AuditActor = Object.freeze({ principal: 'system', aut
 export interface AuditEventInput {
   event: AuditEventType;
   actor: AuditActor;
-  /** What was acted on: a database id, `<db>/<table>`, a key id, a backup name; null when nothing. */
+  /** Object of the action: a database id, `<db>/<table>`, a key id or a backup name; null when there is none. */
   target?: string | null;
   outcome: 'success' | 'failure';
   requestId?: string | null;
@@ -98,9 +98,9 @@ interface ThrottleBucket {
 
 /**
  * Records audit events as log lines with `audit: true` and keeps the newest ones in a ring.
- * `auth.*` events are always recorded. `ratelimit.blocked` is limited by its caller to one per key
- * and window, so it passes unthrottled here; every other type is limited to 10 a minute per type and
- * key, and the next recorded event of that type and key carries the count it dropped.
+ * `auth.*` events are always recorded. `ratelimit.blocked` passes unthrottled, because its caller
+ * already records it at most once per key and window. Every other type is limited to 10 a minute per
+ * type and key, and the next recorded event of that type and key carries the count it dropped.
  */
 export class AuditLog {
   private readonly ring: AuditEvent[] = [];

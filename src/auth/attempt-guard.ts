@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 /**
  * Charges authentication attempts to the client address's `auth` rate-limit budget. Passwords are
  * checked only after `beforePasswordAttempt` admits the attempt, so a brute force is stopped before
- * any comparison; a presented bearer credential that fails costs one unit through
+ * any comparison. A presented bearer credential that fails costs one unit through
  * `onInvalidCredential`. Both throw the 429 `DUCKLING_RATE_LIMITED` error once the budget is empty.
  */
 export interface AuthAttemptGuard {

@@ -57,7 +57,7 @@ export interface BackupServiceDeps {
   restoreCrashAt?: RestoreCrashPoint | null;
 }
 
-/** Who asked for a backup or restore, for the audit log; the system actor when omitted (the schedule). */
+/** Actor that requested a backup or restore, for the audit log; the system actor when omitted (the schedule). */
 export interface OperationContext {
   actor: AuditActor;
   requestId?: string | null;

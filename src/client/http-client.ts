@@ -243,7 +243,7 @@ export class DucklingHttpClient {
     return this.json('/api/backups/s3', { method: 'POST', scoped: true, noTimeout: true });
   }
 
-  /** The running S3 upload or download of the database, for progress bars. */
+  /** Returns the running S3 upload or download of the database, for progress bars. */
   backupS3Progress(): Promise<BackupS3ProgressResponse> {
     return this.json('/api/backups/s3/progress', { scoped: true });
   }

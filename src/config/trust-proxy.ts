@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
  */
 export type TrustProxy = boolean | number | string[];
 
-/** Parses `TRUST_PROXY`; returns an error message naming the value when it is none of the forms. */
+/** Parses `TRUST_PROXY`, or returns an error message naming the value when it matches no form. */
 export function parseTrustProxy(text: string): TrustProxy | { error: string } {
   const value = text.trim();
   if (value === '' || value.toLowerCase() === 'false') return false;

@@ -18,7 +18,7 @@ export function isHttpsRequest(request: FastifyRequest, publicOrigins: readonly 
   return serverOrigin(request, publicOrigins).startsWith('https:');
 }
 
-/** Every origin the server answers as: the `PUBLIC_URL` origins, else the request's own origin. */
+/** Returns the origins of this server: the `PUBLIC_URL` origins, else the request's own origin. */
 export function serverOrigins(request: FastifyRequest, publicOrigins: readonly string[]): string[] {
   return publicOrigins.length > 0 ? [...publicOrigins] : [serverOrigin(request, publicOrigins)];
 }

@@ -59,7 +59,7 @@ export class Redactor {
   /** `secretValues` shorter than 8 characters are ignored, because masking them would mangle ordinary text. */
   constructor(secretValues: readonly (string | null | undefined)[] = []) {
     const usable = secretValues.filter((value): value is string => typeof value === 'string' && value.length >= 8);
-    // Longest first, so a value that contains another is masked whole.
+    // Longest values first, so a value that contains another is masked whole.
     this.secretValues = [...new Set(usable)].sort((left, right) => right.length - left.length);
   }
 

@@ -3,7 +3,7 @@
  * and protocols, up to `queueMax` more wait, and each query has one deadline covering its queue
  * wait and its execution.
  *
- * Fairness: one principal holds at most ⌈maxConcurrent ÷ 2⌉ running slots, or its request's lower
+ * Fairness: one principal has at most ⌈maxConcurrent ÷ 2⌉ running slots, or its request's lower
  * `maxRunning` (its rate-limit tier's in-flight cap). Waiting queries are granted round-robin
  * across databases, and `high` priority (internal reads) goes first, except that after 5
  * consecutive high grants the oldest waiting normal query goes next.

@@ -68,7 +68,7 @@ export function checkWindow(stored: WindowState | null, check: WindowCheck): Win
 
 /**
  * Computes usage, remaining units and the waiting times of a bucket that already contains the
- * decision (`allowed` says whether the cost was added). The Redis store calls it with the state
+ * decision (`allowed` tells whether the cost was added). The Redis store calls it with the state
  * its script wrote.
  */
 export function describeWindow(state: WindowState, check: WindowCheck & { allowed: boolean }): WindowDecision {

@@ -56,8 +56,8 @@ export interface Admission {
   /** Limit that rejected the request, or would have in shadow mode; null when both passed. */
   exceeded: 'rate' | 'concurrency' | null;
   /**
-   * Null while rate limiting is disabled. On a concurrency rejection it is the bucket read with
-   * cost 0, so the 429 can carry the rate headers without charging; null if that read failed.
+   * Rate decision, null while rate limiting is disabled. On a concurrency rejection it is the bucket
+   * read with cost 0, so the 429 carries the rate headers without a charge. It is null if that read failed.
    */
   rate: RateDecision | null;
   /** Null unless the charge is a `query` by a tier with an in-flight cap. */

@@ -38,7 +38,7 @@ export class Replica {
   private readonly writerMutex = new Mutex();
   private readonly borrowedReaders = new Set<DuckDBConnection>();
   private draining = false;
-  /** Error for new work once draining started; the default says the replica is closed. */
+  /** Error for new work once draining started; the default reports that the replica is closed. */
   private rejection: (() => Error) | null = null;
   private closed = false;
   /** Pauses the writes of loads on their own connections while a backup copies the file. */

@@ -34,7 +34,7 @@ export class DatabaseTimers {
     return [...this.timers.keys()];
   }
 
-  /** Cancels a database's pending turn and forgets its last turn; returns true when one was pending. */
+  /** Cancels a database's pending turn and clears its last turn; returns true when one was pending. */
   remove(databaseId: string): boolean {
     const pending = this.cancel(databaseId);
     this.lastTurnAt.delete(databaseId);

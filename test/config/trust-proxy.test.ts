@@ -15,7 +15,8 @@ test('trust proxy accepts the documented forms', () => {
 
 test('trust proxy rejects a bad entry by name', () => {
   const parsed = parseTrustProxy('10.0.0.0/8,proxy.local');
-  assert.ok(typeof parsed === 'object' && !Array.isArray(parsed));
+  assert.equal(typeof parsed, 'object');
+  assert.ok(typeof parsed === 'object' && !Array.isArray(parsed), 'a list means the entry was accepted');
   assert.match(parsed.error, /"proxy\.local" is not an IP address or CIDR/);
   assert.ok('error' in (parseTrustProxy('10.0.0.0/33') as object));
 });

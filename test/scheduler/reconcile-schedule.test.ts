@@ -64,9 +64,14 @@ test('scheduled reconcile deletes a row', async () => {
   assert.equal((await automationStatus()).reconcile.enabled, false);
   assert.equal((await server.request('/api/automation/start', { method: 'POST' })).status, 200);
 
+  // The repair commits before the run writes its sync_log row, so wait for the row as well.
+  const scheduledRows = async () => {
+    const logs = (await readJson(await server.request('/api/sync-logs?limit=100'))).logs;
+    return logs.filter((row: { trigger: string; table_name: string }) => row.trigger === 'schedule' && row.table_name === 'items');
+  };
   await waitFor('the scheduled reconcile', async () => ((await countItems()) === 4 ? true : undefined));
-  const logs = (await readJson(await server.request('/api/sync-logs?limit=100'))).logs;
-  const scheduled = logs.filter((row: { trigger: string; table_name: string }) => row.trigger === 'schedule' && row.table_name === 'items');
+  await waitFor('its sync log row', async () => ((await scheduledRows()).length > 0 ? true : undefined));
+  const scheduled = await scheduledRows();
   assert.ok(scheduled.length > 0);
   assert.equal(scheduled[0].sync_type, 'sequential');
 

@@ -124,7 +124,7 @@ export class S3ObjectStore {
 
   /**
    * Downloads an object into a new file (mode 0600) and returns its size; null when it does not
-   * exist. `onData` sees every byte in order, so digests need no second pass over the file. A failed
+   * exist. `onData` receives every byte in order, so digests need no second pass over the file. A failed
    * download removes the partial file.
    */
   async downloadToFile(key: string, filePath: string, onData?: (data: Buffer, downloadedBytes: number) => void): Promise<number | null> {

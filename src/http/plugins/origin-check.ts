@@ -11,7 +11,7 @@ export function isStateChanging(method: string): boolean {
 /**
  * Checks that a cookie-authenticated request comes from a page of this server, which stops
  * cross-site request forgery. The request's `Origin` (without one, the origin of its `Referer`)
- * must be a server origin or a `CORS_ORIGINS` entry; a `*` entry does not count, because wildcard
+ * must be a server origin or a `CORS_ORIGINS` entry. A `*` entry does not count, because wildcard
  * CORS responses never allow credentials. Returns null when allowed, else why not.
  */
 export function originRejection(
