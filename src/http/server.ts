@@ -62,7 +62,7 @@ export async function createHttpServer(deps: HttpDependencies): Promise<FastifyI
     // X-Forwarded-* headers count only from the proxies TRUST_PROXY names.
     trustProxy: fastifyTrustProxy(deps.config.network.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Requests that arrive while closing get the Duckling error body from the hook below.
